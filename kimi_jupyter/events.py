@@ -1,0 +1,80 @@
+"""Typed stream events: one small frozen class per kind, joined in the `Event` union."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A fragment of the model's thinking (`reasoning_content`, or vLLM's `reasoning`)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """A fragment of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same `index` belong together."""
+
+    index: int
+    id: str | None = None
+    type: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts; `prompt_tokens` already includes `cached_tokens`."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Usage:
+        """Read every spelling seen on the wire (top-level or nested cached tokens)."""
+        prompt_details = data.get("prompt_tokens_details") or {}
+        completion_details = data.get("completion_tokens_details") or {}
+        cached = data.get("cached_tokens")
+        if cached is None:
+            cached = prompt_details.get("cached_tokens")
+        prompt = int(data.get("prompt_tokens") or 0)
+        completion = int(data.get("completion_tokens") or 0)
+        return cls(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=int(data.get("total_tokens") or prompt + completion),
+            cached_tokens=int(cached or 0),
+            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        )
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "cached_tokens": self.cached_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The stream ended at `data: [DONE]`; `finish_reason` is the last one seen, if any."""
+
+    finish_reason: str | None
+
+
+Event = ReasoningDelta | ContentDelta | ToolCallDelta | Usage | Done
