@@ -1,0 +1,281 @@
+"""Messages, sessions and the wire payload (DESIGN §4).
+
+Rules that the API enforces and this module owns:
+- sampling fields are sent only when the user set them (kimi-k2.6 rejects other values);
+- `max_completion_tokens`, never the deprecated `max_tokens`;
+- `thinking` is an object; with thinking on, every replayed assistant message that has
+  `tool_calls` carries `reasoning_content` (else HTTP 400), and with `keep: "all"` every
+  assistant message does; otherwise reasoning is not replayed;
+- the oldest turns are dropped to fit the context window, never the system message and
+  never half of a turn (a tool exchange lives inside one turn).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .config import Settings
+from .errors import ContextLengthError
+from .turn import ToolCall, Turn
+
+Role = Literal["system", "user", "assistant", "tool"]
+IMAGE_TOKENS = 1_000  # a flat, generous estimate until images are measured by size
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """Text content."""
+
+    text: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"type": "text", "text": self.text}
+
+
+@dataclass(frozen=True)
+class MediaPart:
+    """An image or a video, sent inline as a base64 data URL."""
+
+    data: bytes = field(repr=False)
+    mime: str
+
+    @property
+    def kind(self) -> Literal["image_url", "video_url"]:
+        return "video_url" if self.mime.startswith("video/") else "image_url"
+
+    def to_wire(self) -> dict[str, Any]:
+        url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+        return {"type": self.kind, self.kind: {"url": url}}
+
+
+Part = TextPart | MediaPart
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message as the API sees it."""
+
+    role: Role
+    content: str | tuple[Part, ...] = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+    reasoning: str | None = None
+
+    def to_wire(self, *, replay_reasoning: bool = False) -> dict[str, Any]:
+        wire: dict[str, Any] = {"role": self.role}
+        if isinstance(self.content, str):
+            wire["content"] = self.content
+        else:
+            wire["content"] = [part.to_wire() for part in self.content]
+        if self.tool_calls:
+            wire["tool_calls"] = [call.to_wire() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            wire["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            wire["name"] = self.name
+        if replay_reasoning:
+            wire["reasoning_content"] = self.reasoning or ""
+        return wire
+
+    def estimate_tokens(self) -> int:
+        """A cheap upper-leaning estimate: UTF-8 bytes / 3, images at a flat rate."""
+        if isinstance(self.content, str):
+            size, media = len(self.content.encode()), 0
+        else:
+            size = sum(len(p.text.encode()) for p in self.content if isinstance(p, TextPart))
+            media = sum(IMAGE_TOKENS for p in self.content if isinstance(p, MediaPart))
+        size += len((self.reasoning or "").encode())
+        size += sum(len(c.arguments) + len(c.name) for c in self.tool_calls)
+        return size // 3 + media + 8
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A session's unit of history: the user's message and what the model answered."""
+
+    prompt: Message
+    turn: Turn
+    replies: tuple[Message, ...] = ()
+    cell_id: str | None = None
+
+    def messages(self) -> Iterator[Message]:
+        """The wire messages; a tool call without its results is never replayed alone."""
+        yield self.prompt
+        yield from self.replies
+        if self.turn.answer:
+            yield Message("assistant", self.turn.answer, reasoning=self.turn.reasoning)
+
+    @property
+    def sendable(self) -> bool:
+        """Only exchanges that got an answer are replayed (the API rejects empty content)."""
+        return bool(self.turn.answer or self.replies)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Per-request choices; `None` means "not set, send nothing"."""
+
+    model: str | None = None
+    thinking: bool = True
+    keep_thinking: bool = False
+    max_completion_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: Sequence[str] | None = None
+    response_format: dict[str, Any] | None = None
+    tools: Sequence[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    stream: bool = True
+
+
+class Session:
+    """A named conversation held in the kernel process."""
+
+    def __init__(self, name: str, system: str | None = None) -> None:
+        self.name = name
+        self.system = system
+        self.exchanges: list[Exchange] = []
+        self.lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Session({self.name!r}, {len(self.exchanges)} exchanges)"
+
+    def record(self, exchange: Exchange) -> None:
+        """Append, or replace the exchange of the same cell (a re-run cell)."""
+        with self.lock:
+            if exchange.cell_id is not None:
+                for i, old in enumerate(self.exchanges):
+                    if old.cell_id == exchange.cell_id:
+                        self.exchanges[i] = exchange
+                        return
+            self.exchanges.append(exchange)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.exchanges.clear()
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [exchange.turn for exchange in self.exchanges]
+
+    def request(
+        self, prompt: Message, settings: Settings, options: Options, *, cell_id: str | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """The wire payload for `prompt` after the history, and how many exchanges it dropped."""
+        history = [
+            e for e in self.exchanges if e.sendable and (cell_id is None or e.cell_id != cell_id)
+        ]
+        max_out = options.max_completion_tokens or settings.output_reserve
+        budget = settings.context_window - max_out
+        head = [Message("system", self.system)] if self.system else []
+        fixed = sum(m.estimate_tokens() for m in [*head, prompt])
+        if fixed > budget:
+            raise ContextLengthError(
+                f"the prompt is about {fixed:,} tokens; with {max_out:,} reserved for the answer "
+                f"the model's {settings.context_window:,}-token window leaves {budget:,}",
+                status=400,
+            )
+        kept = _fit(history, budget - fixed)
+        messages = [*head, *(m for e in kept for m in e.messages()), prompt]
+        payload = build_payload(messages, settings, options)
+        return payload, len(history) - len(kept)
+
+
+def _fit(history: list[Exchange], budget: int) -> list[Exchange]:
+    kept: list[Exchange] = []
+    used = 0
+    for exchange in reversed(history):
+        cost = sum(m.estimate_tokens() for m in exchange.messages())
+        if used + cost > budget:
+            break
+        kept.append(exchange)
+        used += cost
+    kept.reverse()
+    return kept
+
+
+def build_payload(
+    messages: Sequence[Message], settings: Settings, options: Options
+) -> dict[str, Any]:
+    """The JSON body for `/chat/completions`; only what the user set is sent."""
+    replay_all = options.thinking and options.keep_thinking
+    wire = [
+        m.to_wire(
+            replay_reasoning=m.role == "assistant"
+            and options.thinking
+            and (replay_all or bool(m.tool_calls))
+        )
+        for m in messages
+    ]
+    thinking: dict[str, Any] = {"type": "enabled" if options.thinking else "disabled"}
+    if replay_all:
+        thinking["keep"] = "all"
+    payload: dict[str, Any] = {
+        "model": options.model or settings.model,
+        "messages": wire,
+        "thinking": thinking,
+    }
+    if not options.thinking and not settings.is_hosted:
+        payload["chat_template_kwargs"] = {"thinking": False}  # vLLM/SGLang ignore `thinking`
+    optional = {
+        "max_completion_tokens": options.max_completion_tokens,
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "stop": list(options.stop) if options.stop else None,
+        "response_format": options.response_format,
+        "tools": list(options.tools) if options.tools else None,
+        "tool_choice": options.tool_choice,
+    }
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    if options.stream:
+        payload["stream"] = True
+        payload["stream_options"] = {"include_usage": True}
+    return payload
+
+
+class Sessions:
+    """The named sessions of one kernel process; `Sessions.default()` is the shared one."""
+
+    _default: Sessions | None = None
+    _default_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls) -> Sessions:
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    def get(self, name: str = "default", *, system: str | None = None) -> Session:
+        with self._lock:
+            session = self._sessions.get(name)
+            if session is None:
+                session = self._sessions[name] = Session(name, system)
+            elif system is not None:
+                session.system = system
+            return session
+
+    def new(self, name: str = "default", *, system: str | None = None) -> Session:
+        with self._lock:
+            session = self._sessions[name] = Session(name, system)
+            return session
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._sessions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sessions
+
+
+def with_meta(turn: Turn, **meta: Any) -> Turn:
+    return replace(turn, meta={**turn.meta, **meta})
