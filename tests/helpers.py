@@ -1,0 +1,70 @@
+"""Test helpers: recorded wire samples, and MockTransport responses split at awkward places."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+
+from kimi_jupyter.client import KimiClient
+from kimi_jupyter.config import Settings
+
+WIRE = Path(__file__).parent / "fixtures" / "kimi-wire"
+SECRET = "sk-test-0123456789abcdef-SECRET"
+
+
+def sse(*chunks: object, done: bool = True, eol: str = "\n") -> bytes:
+    """Frame JSON chunks (or raw strings) as an SSE body."""
+    frames = [f"data: {c if isinstance(c, str) else json.dumps(c)}{eol}{eol}" for c in chunks]
+    if done:
+        frames.append(f"data: [DONE]{eol}{eol}")
+    return "".join(frames).encode()
+
+
+def pieces(body: bytes, size: int) -> Iterator[bytes]:
+    """Split a body every `size` bytes: mid-line, mid-JSON and mid-UTF-8 sequence."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def stream_response(body: bytes, size: int = 7, status: int = 200) -> httpx.Response:
+    return httpx.Response(
+        status, headers={"content-type": "text/event-stream"}, content=pieces(body, size)
+    )
+
+
+class Recorder:
+    """A MockTransport handler that replays scripted responses and records the requests."""
+
+    def __init__(self, *responses: httpx.Response | Callable[[httpx.Request], httpx.Response]):
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        item = self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
+        return item(request) if callable(item) else item
+
+    def bodies(self) -> list[dict[str, object]]:
+        return [json.loads(r.content) for r in self.requests]
+
+
+def make_client(
+    handler: Callable[[httpx.Request], httpx.Response],
+    sleeps: list[float] | None = None,
+    **settings: object,
+) -> KimiClient:
+    values: dict[str, object] = {"api_key": SECRET, "base_url": "https://kimi.test/v1"}
+    values.update(settings)
+    record = sleeps if sleeps is not None else []
+    return KimiClient(
+        Settings(**values),  # type: ignore[arg-type]
+        transport=httpx.MockTransport(handler),
+        sleep=record.append,
+    )
+
+
+def wire_chunks(name: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (WIRE / name).read_text().splitlines() if line.strip()]

@@ -1,0 +1,57 @@
+"""The public surface, and the UI-free core (STYLE rule 1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import kimi_jupyter
+
+CORE = [
+    "kimi_jupyter",
+    "kimi_jupyter.config",
+    "kimi_jupyter.errors",
+    "kimi_jupyter.events",
+    "kimi_jupyter.turn",
+    "kimi_jupyter.client",
+    "kimi_jupyter.conversation",
+    "kimi_jupyter.chat",
+    "kimi_jupyter.simulator",
+]
+HEAVY = ("IPython", "ipywidgets", "ipykernel", "pandas", "polars", "matplotlib", "PIL", "numpy")
+
+
+def test_public_all_is_pinned() -> None:
+    assert sorted(kimi_jupyter.__all__) == [
+        "Chat",
+        "ChatStream",
+        "KimiError",
+        "Settings",
+        "Turn",
+        "__version__",
+    ]
+    for name in kimi_jupyter.__all__:
+        assert hasattr(kimi_jupyter, name)
+
+
+def test_core_imports_no_ui_or_heavy_packages() -> None:
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {CORE!r}: importlib.import_module(m)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_labextension_paths_point_at_the_prebuilt_extension() -> None:
+    (entry,) = kimi_jupyter._jupyter_labextension_paths()
+    assert entry == {"src": "labextension", "dest": "kimi-jupyter"}
+
+
+def test_version_is_the_labextension_version() -> None:
+    from pathlib import Path
+
+    package = Path(__file__).parents[1] / "labextension" / "package.json"
+    assert kimi_jupyter.__version__ == json.loads(package.read_text())["version"]
