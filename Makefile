@@ -1,0 +1,66 @@
+# Two commands set everything up: `make lab` and `make test` (see README).
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+EXT_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
+EXT_BUILT := kimi_jupyter/labextension/package.json
+
+.PHONY: lab test install lint typecheck lint-js test-js test-py bench clean
+
+lab: install
+	@bash scripts/lab.sh
+
+test: install lint typecheck lint-js test-js test-py
+
+install: $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Build tools first, so the package installs without build isolation (no second jupyterlab).
+$(VENV)/.build-tools: $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "hatchling>=1.21" "hatch-jupyter-builder>=0.9" \
+		"hatch-nodejs-version>=0.3.2" editables "jupyterlab>=4.2,<5"
+	touch $@
+
+labextension/node_modules/.installed: labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+	touch $@
+
+$(EXT_BUILT): labextension/node_modules/.installed $(VENV)/.build-tools $(EXT_SOURCES)
+	cd labextension && npm run build
+
+# `labextension develop` leaves a symlink into kimi_jupyter/labextension; pip would write the
+# wheel's shared-data through it (and delete through it on reinstall), so drop it first.
+$(VENV)/.installed: $(VENV)/.build-tools $(EXT_BUILT) pyproject.toml
+	if [ -L $(VENV)/share/jupyter/labextensions/kimi-jupyter ]; then rm $(VENV)/share/jupyter/labextensions/kimi-jupyter; fi
+	$(BIN)/pip install --quiet --no-build-isolation -e ".[test,dev]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+lint: install
+	$(BIN)/ruff check kimi_jupyter tests benchmarks
+	$(BIN)/ruff format --check kimi_jupyter tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+lint-js: install
+	cd labextension && npm run lint:check
+
+test-js: install
+	cd labextension && npm test
+
+test-py: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_stream_cpu.py
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension

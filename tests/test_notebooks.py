@@ -1,0 +1,28 @@
+"""Example notebooks run top to bottom in a real kernel against the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from kimi_jupyter.simulator import Simulator
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "example_notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_example_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Simulator(api_key="sk-notebook") as sim:
+        monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+        monkeypatch.setenv("KIMI_API_KEY", "sk-notebook")
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=60, kernel_name="python3").execute(cwd=str(path.parent))
+        assert sim.requests, "the notebook never reached the simulator"
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "[Kimi simulator]" in text
+    assert "sk-notebook" not in nbformat.writes(notebook)
