@@ -33,14 +33,15 @@ labextension/node_modules/.installed: labextension/package-lock.json
 	touch $@
 
 $(EXT_BUILT): labextension/node_modules/.installed $(VENV)/.build-tools $(EXT_SOURCES)
-	cd labextension && npm run build
+	cd labextension && npm run build:prod
+	touch $@
 
-# `labextension develop` leaves a symlink into kimi_jupyter/labextension; pip would write the
-# wheel's shared-data through it (and delete through it on reinstall), so drop it first.
+# The editable install copies the prebuilt extension (the wheel's shared-data) into the venv;
+# it reruns whenever the extension is rebuilt. (No `labextension develop` symlink: pip would
+# write and delete through it.)
 $(VENV)/.installed: $(VENV)/.build-tools $(EXT_BUILT) pyproject.toml
 	if [ -L $(VENV)/share/jupyter/labextensions/kimi-jupyter ]; then rm $(VENV)/share/jupyter/labextensions/kimi-jupyter; fi
 	$(BIN)/pip install --quiet --no-build-isolation -e ".[test,dev]"
-	$(BIN)/jupyter labextension develop --overwrite .
 	touch $@
 
 lint: install

@@ -83,6 +83,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     prompt = f"benchmark [[sim: chunks={args.chunks} reasoning_chunks=0]]"
+    import httpx
+    import openai
+
+    import kimi_jupyter
+
+    print(
+        f"kimi-jupyter {kimi_jupyter.__version__} (httpx {httpx.__version__}) vs "
+        f"openai {openai.__version__}; {args.chunks:,} chunks, {args.rounds} rounds"
+    )
     proc, base_url = start_simulator()
     try:
         ours(base_url, "warm up"), openai_sdk(base_url, "warm up")

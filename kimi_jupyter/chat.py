@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -42,7 +42,7 @@ class Chat:
         Settings.from_env(**self._explicit)  # fail now on an unknown or invalid setting
         self._transport = transport
         self._client: KimiClient | None = None
-        self.on_retry: Any = None
+        self.on_retry: Callable[[RetryNotice], None] | None = None
 
     def __repr__(self) -> str:
         return f"Chat(session={self.session_name!r}, {self.settings!r})"

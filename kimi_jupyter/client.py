@@ -211,8 +211,10 @@ class EventStream:
         response = self._response = self._client.open(self._payload)
         try:
             yield from self._iter_events(response)
-        except httpx.TransportError as exc:
-            if not self._stopped:
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            if not self._stopped:  # after close() (Stop), a broken read is expected
+                if isinstance(exc, httpx.StreamError):
+                    raise
                 raise self._client._lost(exc, self._builder) from exc
         except StreamError as exc:
             exc.partial = self._builder.build("failed", str(exc))

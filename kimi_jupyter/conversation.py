@@ -167,9 +167,12 @@ class Session:
         self, prompt: Message, settings: Settings, options: Options, *, cell_id: str | None = None
     ) -> tuple[dict[str, Any], int]:
         """The wire payload for `prompt` after the history, and how many exchanges it dropped."""
-        history = [
-            e for e in self.exchanges if e.sendable and (cell_id is None or e.cell_id != cell_id)
-        ]
+        with self.lock:
+            history = [
+                e
+                for e in self.exchanges
+                if e.sendable and (cell_id is None or e.cell_id != cell_id)
+            ]
         max_out = options.max_completion_tokens or settings.output_reserve
         budget = settings.context_window - max_out
         head = [Message("system", self.system)] if self.system else []

@@ -19,4 +19,6 @@ else
   echo "kimi-jupyter: no KIMI_API_KEY set, so answers come from the offline simulator at $KIMI_BASE_URL"
   echo "kimi-jupyter: set KIMI_API_KEY (or MOONSHOT_API_KEY / ANYFAST_API_KEY) to talk to Kimi"
 fi
-"$BIN/jupyter" lab --notebook-dir=example_notebooks "$@"
+extra=()
+[[ "$(id -u)" == 0 ]] && extra+=(--allow-root)  # containers and CI machines run as root
+"$BIN/jupyter" lab --notebook-dir=example_notebooks "${extra[@]}" "$@"

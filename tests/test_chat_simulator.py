@@ -222,3 +222,27 @@ def test_missing_key_names_the_variables_before_any_request(
     with pytest.raises(errors.ConfigurationError, match=r"KIMI_API_KEY.*MOONSHOT_API_KEY"):
         chat.ask("hello")
     assert len(sim.requests) == before
+
+
+def test_dropped_history_is_reported_in_the_turn_metadata(sim: Simulator) -> None:
+    chat = new_chat(sim, context_window=1_200, output_reserve=500)
+    chat.ask("old " * 450)  # ~600 of the 700 tokens left for the prompt
+    chat.ask("middle")
+    turn = chat.ask("newest")
+    assert turn.meta["dropped_exchanges"] >= 1
+    first_sent = sim.requests[-1]["messages"][0]["content"]
+    assert not str(first_sent).startswith("old")
+
+
+def test_stop_from_another_thread_ends_the_stream(sim: Simulator) -> None:
+    import threading
+
+    chat = new_chat(sim)
+    stream = chat.stream("slow [[sim: chunks=400 delay_ms=10]]")
+    timer = threading.Timer(0.3, stream.close)
+    timer.start()
+    events = list(stream)
+    timer.join()
+    assert events
+    assert not any(isinstance(e, Done) for e in events)
+    assert chat.turns[0].status == "stopped"
