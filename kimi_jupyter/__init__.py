@@ -21,5 +21,18 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "kimi-jupyter"}]
 
 
-def load_ipython_extension(ipython: Any) -> None:  # pragma: no cover - the magics issue
-    """Register `%%kimi` / `%kimi` (the magics module is imported lazily)."""
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext kimi_jupyter`: register `%%kimi` / `%kimi` (imported lazily, to load fast)."""
+    from .magics import KimiMagics, protect_questions
+
+    ipython.register_magics(KimiMagics)
+    if protect_questions not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(protect_questions)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext kimi_jupyter`: stop treating `%kimi …?` lines specially."""
+    from .magics import protect_questions
+
+    if protect_questions in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(protect_questions)

@@ -59,25 +59,48 @@ class Chat:
     def turns(self) -> list[Turn]:
         return self.session.turns
 
-    def ask(self, prompt: str, *objects: Part | str, **options: Any) -> Turn:
+    def ask(
+        self,
+        prompt: str,
+        *objects: Part | str,
+        session: str | None = None,
+        cell_id: str | None = None,
+        **options: Any,
+    ) -> Turn:
         """Send `prompt` (and `objects`) after the session's history; return the answer."""
-        opts = self._options(options)
-        if not opts.stream:
-            return self._complete(prompt, objects, opts)
-        stream = self.stream(prompt, *objects, **options)
+        if not self._options(options).stream:
+            return self._complete(prompt, objects, session, cell_id, options)
+        stream = self.stream(prompt, *objects, session=session, cell_id=cell_id, **options)
         for _ in stream:
             pass
         return stream.turn
 
     def stream(
-        self, prompt: str, *objects: Part | str, cell_id: str | None = None, **options: Any
+        self,
+        prompt: str,
+        *objects: Part | str,
+        session: str | None = None,
+        cell_id: str | None = None,
+        **options: Any,
     ) -> ChatStream:
-        """Like `ask`, but iterate the result for events; `.turn` holds the answer so far."""
+        """Like `ask`, but iterate the result for events; `.turn` holds the answer so far.
+
+        `session` picks another named session for this call; `cell_id` makes a re-run cell
+        replace its earlier exchange instead of adding a second one.
+        """
         opts = self._options({**options, "stream": True})
         message = _user_message(prompt, objects)
-        session = self.session
-        payload, dropped = session.request(message, self.settings, opts, cell_id=cell_id)
-        return ChatStream(self._get_client(), session, message, payload, dropped, cell_id)
+        target = self._sessions.get(session or self.session_name)
+        payload, dropped = target.request(message, self.settings, opts, cell_id=cell_id)
+        return ChatStream(self._get_client(), target, message, payload, dropped, cell_id)
+
+    @property
+    def explicit_settings(self) -> dict[str, Any]:
+        return dict(self._explicit)
+
+    @property
+    def sessions(self) -> Sessions:
+        return self._sessions
 
     def reset(self) -> None:
         self.session.reset()
@@ -87,12 +110,20 @@ class Chat:
             self._client.close()
             self._client = None
 
-    def _complete(self, prompt: str, objects: tuple[Part | str, ...], opts: Options) -> Turn:
+    def _complete(
+        self,
+        prompt: str,
+        objects: tuple[Part | str, ...],
+        session: str | None,
+        cell_id: str | None,
+        options: dict[str, Any],
+    ) -> Turn:
         message = _user_message(prompt, objects)
-        session = self.session
-        payload, dropped = session.request(message, self.settings, opts)
+        target = self._sessions.get(session or self.session_name)
+        opts = self._options(options)
+        payload, dropped = target.request(message, self.settings, opts, cell_id=cell_id)
         turn = with_meta(self._get_client().complete(payload), dropped_exchanges=dropped)
-        session.record(Exchange(message, turn))
+        target.record(Exchange(message, turn, cell_id=cell_id))
         return turn
 
     def _options(self, options: dict[str, Any]) -> Options:

@@ -28,7 +28,14 @@ from tenacity.stop import stop_base
 from . import __version__
 from ._sse import ChunkParser, completion_events
 from .config import Settings
-from .errors import APIConnectionError, APITimeoutError, KimiError, StreamError, error_from_response
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    KimiError,
+    StreamError,
+    error_from_response,
+    redact,
+)
 from .events import Event
 from .turn import Status, Turn, TurnBuilder
 
@@ -169,8 +176,7 @@ class KimiClient:
             self.on_retry(RetryNotice(state.attempt_number, state.upcoming_sleep, error))
 
     def _redact(self, text: str) -> str:
-        key = self.settings.api_key.reveal() if self.settings.api_key else ""
-        return text.replace(key, "***") if key else text
+        return redact(text, self.settings.api_key.reveal() if self.settings.api_key else None)
 
     def _lost(self, exc: httpx.TransportError, builder: TurnBuilder) -> StreamError:
         if isinstance(exc, httpx.TimeoutException):

@@ -166,8 +166,7 @@ def error_from_response(
 ) -> APIError:
     """Build the typed error for an HTTP error response (Kimi's `{"error": {...}}` bodies)."""
     message, err_type = _parse_error_body(body, status)
-    if secret:
-        message = message.replace(secret, "***")
+    message = redact(message, secret)
     cls = _BY_TYPE.get(err_type or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else APIError
@@ -184,6 +183,12 @@ def error_from_response(
         request_id=headers.get("msh-request-id") or headers.get("x-request-id"),
         retry_after=retry_after_seconds(headers, message),
     )
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with the key replaced (a key too short to be real is left alone: it would
+    mangle ordinary words)."""
+    return text.replace(secret, "***") if secret and len(secret) >= 8 else text
 
 
 def retry_after_seconds(headers: Mapping[str, str], message: str = "") -> float | None:

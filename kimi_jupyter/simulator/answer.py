@@ -14,8 +14,11 @@ from .validate import Request
 
 PREFIX = "[Kimi simulator]"
 _QUOTE_LIMIT = 200
-_CONTENT_FILLER = (" more", " simulated", " text", " —", " café", ".")
-_REASONING_FILLER = (" Thinking", " it", " over", " once", " more", " —", " déjà", " vu.")
+# Long answers come in paragraphs and long thinking in lines, as real ones do.
+_CONTENT_FILLER = (" more", " simulated", " text", " —", " café", ".") * 7 + ("\n\n",)
+_REASONING_FILLER = (" Thinking", " it", " over", " once", " more", " —", " déjà", " vu.") * 5 + (
+    "\n",
+)
 
 
 @dataclass(frozen=True)

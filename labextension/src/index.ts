@@ -2,12 +2,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
-/**
- * The kimi-jupyter front-end plugin: it only wires things together.
- *
- * The turn renderer is registered separately, as the `mimeExtension` module (`mime.ts`).
- */
+import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
+
+/** The kimi-jupyter front-end plugins: this file only wires things together. */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'kimi-jupyter:plugin',
   description: 'Kimi-K2.6 in JupyterLab.',
@@ -17,4 +16,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+/**
+ * Renders `application/vnd.kimi.turn+json` outputs. A plugin rather than a mimeExtension,
+ * because the renderer needs the app's registry (its Markdown factory). Notebooks clone
+ * the registry when they open, so every notebook opened after start-up sees the factory.
+ */
+const turnRenderer: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:turn-renderer',
+  description:
+    'Renders Kimi turn records: answer, thinking, footer, copy buttons.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  activate: (app: JupyterFrontEnd, rendermime: IRenderMimeRegistry): void => {
+    const factory = createTurnRendererFactory(() =>
+      rendermime.getFactory('text/markdown')
+    );
+    rendermime.addFactory(factory, TURN_RENDERER_RANK);
+  }
+};
+
+export default [plugin, turnRenderer];

@@ -1,107 +1,243 @@
 /**
- * The Kimi turn record (`application/vnd.kimi.turn+json`) and its plain-text view.
- *
- * Model text is untrusted: it only ever reaches the DOM through `textContent`.
+ * The Kimi turn record (`application/vnd.kimi.turn+json`): a defensive parser and the
+ * labels the renderer shows (the same wording as the Python `render/bundle.py`).
  */
 
-/** The MIME type of a saved `%%kimi` turn record. */
-export const TURN_MIME_TYPE = 'application/vnd.kimi.turn+json';
-
-/** Token counts reported for a turn. */
+/** Token counts reported for a turn; every count is optional. */
 export interface ITurnUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
   total_tokens?: number;
   cached_tokens?: number;
+  reasoning_tokens?: number;
 }
 
-/** The fields of a turn record this view reads; the record may carry more. */
+/** Seconds from the request to the first token, to the end of thinking, to the end. */
+export interface ITurnTimings {
+  first_token?: number;
+  reasoning?: number;
+  total?: number;
+}
+
+/** A tool call the model made: the function name and its raw JSON arguments. */
+export interface IToolCall {
+  name: string;
+  arguments: string;
+}
+
+/** A turn record with every field normalised; missing fields become empty or undefined. */
 export interface ITurnRecord {
   answer: string;
-  reasoning?: string;
+  reasoning: string;
   model?: string;
+  session?: string;
+  id?: string;
+  toolCalls: IToolCall[];
   usage?: ITurnUsage;
+  timings?: ITurnTimings;
+  finishReason?: string;
+  status?: string;
+  error?: string;
 }
 
-/** Translates user-facing strings; a JupyterLab `TranslationBundle` fits. */
+/** Translates user-facing strings (`%1` placeholders); a JupyterLab `TranslationBundle` fits. */
 export interface ITranslate {
   __(msgid: string, ...args: unknown[]): string;
 }
 
-const untranslated: ITranslate = { __: msgid => msgid };
+/** The identity translation, with JupyterLab's `%1` placeholder substitution. */
+export const untranslated: ITranslate = {
+  __: (msgid, ...args) =>
+    msgid.replace(/%(\d+)/g, (match, index: string) =>
+      String(args[Number(index) - 1] ?? match)
+    )
+};
 
-/** Return `data` as a turn record, or `null` when it does not have the required shape. */
+const USAGE_KEYS = [
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'cached_tokens',
+  'reasoning_tokens'
+] as const;
+const TIMING_KEYS = ['first_token', 'reasoning', 'total'] as const;
+const ARGUMENTS_SHOWN = 80;
+
+type Json = Record<string, unknown>;
+
+/** Return `data` as a turn record, or `null` when it is not an object (or JSON text of one). */
 export function parseTurn(data: unknown): ITurnRecord | null {
-  if (typeof data !== 'object' || data === null) {
-    return null;
-  }
-  const record = data as Record<string, unknown>;
-  if (typeof record.answer !== 'string') {
+  const record = asObject(typeof data === 'string' ? parseJson(data) : data);
+  if (!record) {
     return null;
   }
   return {
-    answer: record.answer,
-    reasoning: optionalString(record.reasoning),
-    model: optionalString(record.model),
-    usage: parseUsage(record.usage)
+    answer: optionalString(record.answer) ?? '',
+    reasoning: optionalString(record.reasoning) ?? '',
+    model: optionalString(record.model) || undefined,
+    session: optionalString(record.session),
+    id: optionalString(record.id),
+    toolCalls: parseToolCalls(record.tool_calls),
+    usage: pickNumbers(record.usage, USAGE_KEYS),
+    timings: pickNumbers(record.timings, TIMING_KEYS),
+    finishReason: optionalString(record.finish_reason),
+    status: optionalString(record.status),
+    error: optionalString(record.error) || undefined
   };
 }
 
-/** Summarise a turn's model and token count in one line, or `''` when neither is known. */
-export function footerText(turn: ITurnRecord): string {
-  const parts: string[] = [];
-  if (turn.model) {
-    parts.push(turn.model);
+/** `Thinking · 12.4 s · 1,532 tokens`, leaving out what is unknown. */
+export function thinkingSummary(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): string {
+  const parts = [trans.__('Thinking')];
+  const seconds = turn.timings?.reasoning;
+  if (seconds !== undefined) {
+    parts.push(formatSeconds(seconds, trans));
   }
-  const total = turn.usage?.total_tokens;
-  if (total !== undefined) {
-    parts.push(`${total} tokens`);
+  const tokens = turn.usage?.reasoning_tokens;
+  if (tokens) {
+    parts.push(trans.__('%1 tokens', formatCount(tokens)));
   }
   return parts.join(' · ');
 }
 
-/** Replace the children of `host` with a plain-text view of the turn record `data`. */
-export function renderTurn(
-  host: HTMLElement,
-  data: unknown,
+/** `kimi-k2.6 · 200 tokens (100 cached) · 15.1 s`, leaving out what is unknown. */
+export function footerText(
+  turn: ITurnRecord,
   trans: ITranslate = untranslated
-): void {
-  const turn = parseTurn(data);
-  const answer = host.ownerDocument.createElement('pre');
-  answer.className = 'jp-KimiTurn-answer';
-  answer.textContent = turn
-    ? turn.answer
-    : trans.__('Invalid Kimi turn record');
-  host.replaceChildren(answer);
-  const footer = turn ? footerText(turn) : '';
-  if (footer) {
-    const line = host.ownerDocument.createElement('div');
-    line.className = 'jp-KimiTurn-footer';
-    line.textContent = footer;
-    host.appendChild(line);
+): string {
+  const parts = turn.model ? [turn.model] : [];
+  const total = totalTokens(turn.usage);
+  if (total !== undefined) {
+    const cached = turn.usage?.cached_tokens;
+    parts.push(
+      cached
+        ? trans.__(
+            '%1 tokens (%2 cached)',
+            formatCount(total),
+            formatCount(cached)
+          )
+        : trans.__('%1 tokens', formatCount(total))
+    );
+  }
+  const seconds = turn.timings?.total;
+  if (seconds !== undefined) {
+    parts.push(formatSeconds(seconds, trans));
+  }
+  return parts.join(' · ');
+}
+
+/** What the reader must know about an answer that did not finish normally, or `null`. */
+export function noticeText(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): string | null {
+  if (turn.status === 'stopped') {
+    return trans.__('Stopped: partial answer');
+  }
+  if (turn.status === 'failed') {
+    return trans.__(
+      'Failed: %1',
+      turn.error ?? trans.__('the answer broke off')
+    );
+  }
+  if (turn.finishReason === 'length') {
+    return trans.__('Cut off at the token limit');
+  }
+  return null;
+}
+
+/** `Called name(arguments)`, the arguments shortened to one readable line. */
+export function toolCallText(
+  call: IToolCall,
+  trans: ITranslate = untranslated
+): string {
+  const flat = call.arguments.replace(/\s+/g, ' ').trim();
+  const shown =
+    flat.length > ARGUMENTS_SHOWN
+      ? `${flat.slice(0, ARGUMENTS_SHOWN - 1)}…`
+      : flat;
+  return trans.__('Called %1(%2)', call.name, shown);
+}
+
+/** A count with thousands separators, as the Python side writes it (`1,532`). */
+export function formatCount(count: number): string {
+  return Math.round(count).toLocaleString('en-US');
+}
+
+function formatSeconds(seconds: number, trans: ITranslate): string {
+  return trans.__('%1 s', seconds.toFixed(1));
+}
+
+function totalTokens(usage: ITurnUsage | undefined): number | undefined {
+  if (usage?.total_tokens !== undefined) {
+    return usage.total_tokens;
+  }
+  if (
+    usage?.prompt_tokens !== undefined &&
+    usage.completion_tokens !== undefined
+  ) {
+    return usage.prompt_tokens + usage.completion_tokens;
+  }
+  return undefined;
+}
+
+function parseToolCalls(value: unknown): IToolCall[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  const calls: IToolCall[] = [];
+  for (const item of value) {
+    const fn = asObject(asObject(item)?.function);
+    const name = optionalString(fn?.name);
+    if (fn && name) {
+      calls.push({ name, arguments: argumentsText(fn.arguments) });
+    }
+  }
+  return calls;
+}
+
+function argumentsText(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+function pickNumbers<K extends string>(
+  value: unknown,
+  keys: readonly K[]
+): Partial<Record<K, number>> | undefined {
+  const source = asObject(value);
+  if (!source) {
+    return undefined;
+  }
+  const picked: Partial<Record<K, number>> = {};
+  for (const key of keys) {
+    const number = source[key];
+    if (typeof number === 'number' && Number.isFinite(number)) {
+      picked[key] = number;
+    }
+  }
+  return picked;
+}
+
+function asObject(value: unknown): Json | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : null;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-function parseUsage(value: unknown): ITurnUsage | undefined {
-  if (typeof value !== 'object' || value === null) {
-    return undefined;
-  }
-  const usage: ITurnUsage = {};
-  const source = value as Record<string, unknown>;
-  for (const key of [
-    'prompt_tokens',
-    'completion_tokens',
-    'total_tokens',
-    'cached_tokens'
-  ] as const) {
-    const count = source[key];
-    if (typeof count === 'number' && Number.isFinite(count)) {
-      usage[key] = count;
-    }
-  }
-  return usage;
 }

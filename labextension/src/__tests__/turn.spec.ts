@@ -1,74 +1,202 @@
-import { footerText, parseTurn, renderTurn, TURN_MIME_TYPE } from '../turn';
+import {
+  footerText,
+  formatCount,
+  noticeText,
+  parseTurn,
+  thinkingSummary,
+  toolCallText,
+  untranslated
+} from '../turn';
 
-const HOSTILE = '<img src=x onerror="window.__xss=1"> **bold**';
+const FULL = {
+  version: 1,
+  session: 'default',
+  id: '3f2a9c1b0d4e',
+  model: 'kimi-k2.6',
+  answer: '# Hi',
+  reasoning: 'think',
+  tool_calls: [
+    {
+      id: 'c1',
+      type: 'function',
+      function: { name: 'f', arguments: '{"x": 1}' }
+    }
+  ],
+  usage: {
+    prompt_tokens: 120,
+    completion_tokens: 80,
+    total_tokens: 200,
+    cached_tokens: 100,
+    reasoning_tokens: 1532
+  },
+  timings: { first_token: 0.8, reasoning: 12.4, total: 15.1 },
+  finish_reason: 'stop',
+  status: 'done',
+  error: null,
+  meta: {}
+};
 
 describe('parseTurn', () => {
-  it('keeps the known fields of a valid record', () => {
-    const turn = parseTurn({
-      answer: 'hi',
+  it('normalises a full record', () => {
+    expect(parseTurn(FULL)).toEqual({
+      answer: '# Hi',
       reasoning: 'think',
       model: 'kimi-k2.6',
-      usage: { total_tokens: 12, prompt_tokens: 'x' },
-      session: 'default'
-    });
-    expect(turn).toEqual({
-      answer: 'hi',
-      reasoning: 'think',
-      model: 'kimi-k2.6',
-      usage: { total_tokens: 12 }
+      session: 'default',
+      id: '3f2a9c1b0d4e',
+      toolCalls: [{ name: 'f', arguments: '{"x": 1}' }],
+      usage: FULL.usage,
+      timings: FULL.timings,
+      finishReason: 'stop',
+      status: 'done',
+      error: undefined
     });
   });
 
-  it.each([null, 'text', 42, {}, { answer: 3 }])('rejects %p', data => {
+  it('fills in an empty record', () => {
+    expect(parseTurn({})).toEqual({
+      answer: '',
+      reasoning: '',
+      model: undefined,
+      session: undefined,
+      id: undefined,
+      toolCalls: [],
+      usage: undefined,
+      timings: undefined,
+      finishReason: undefined,
+      status: undefined,
+      error: undefined
+    });
+  });
+
+  it('drops nulls and values of the wrong type', () => {
+    const turn = parseTurn({
+      answer: 3,
+      reasoning: null,
+      model: '',
+      usage: { total_tokens: '7', cached_tokens: null, prompt_tokens: NaN },
+      timings: [1, 2],
+      tool_calls: [
+        null,
+        'f()',
+        { function: { name: 7 } },
+        { function: { name: 'g', arguments: { y: 2 } } },
+        { function: { name: 'h' } }
+      ],
+      finish_reason: null,
+      error: ''
+    });
+    expect(turn).toMatchObject({
+      answer: '',
+      reasoning: '',
+      model: undefined,
+      usage: {},
+      timings: undefined,
+      toolCalls: [
+        { name: 'g', arguments: '{"y":2}' },
+        { name: 'h', arguments: '' }
+      ],
+      finishReason: undefined,
+      error: undefined
+    });
+  });
+
+  it('reads a record saved as JSON text', () => {
+    expect(parseTurn(JSON.stringify(FULL))?.answer).toBe('# Hi');
+  });
+
+  it.each([null, undefined, 'text', '[1]', 42, [FULL]])('rejects %p', data => {
     expect(parseTurn(data)).toBeNull();
   });
 });
 
-describe('footerText', () => {
-  it('joins model and total tokens', () => {
-    expect(
-      footerText({ answer: '', model: 'kimi-k2.6', usage: { total_tokens: 7 } })
-    ).toBe('kimi-k2.6 · 7 tokens');
-  });
-
-  it('is empty without model or usage', () => {
-    expect(footerText({ answer: 'a' })).toBe('');
-  });
-});
-
-describe('renderTurn', () => {
-  it('renders the answer as literal text, never as HTML', () => {
-    const host = document.createElement('div');
-    renderTurn(host, { answer: HOSTILE });
-    const pre = host.querySelector('pre.jp-KimiTurn-answer');
-    expect(pre?.textContent).toBe(HOSTILE);
-    expect(host.querySelector('img')).toBeNull();
-    expect(host.querySelector('.jp-KimiTurn-footer')).toBeNull();
-  });
-
-  it('replaces earlier content and adds a footer', () => {
-    const host = document.createElement('div');
-    host.innerHTML = '<p>old</p>';
-    renderTurn(host, { answer: 'new', model: 'kimi-k2.6' });
-    expect(host.querySelector('p')).toBeNull();
-    expect(host.querySelector('.jp-KimiTurn-footer')?.textContent).toBe(
-      'kimi-k2.6'
+describe('thinkingSummary', () => {
+  it('gives seconds with one decimal and tokens with separators', () => {
+    expect(thinkingSummary(parseTurn(FULL)!)).toBe(
+      'Thinking · 12.4 s · 1,532 tokens'
     );
   });
 
-  it('shows a notice for a malformed record', () => {
-    const host = document.createElement('div');
-    renderTurn(host, { nope: true });
-    expect(host.textContent).toBe('Invalid Kimi turn record');
+  it('leaves out what is unknown', () => {
+    expect(thinkingSummary(parseTurn({ reasoning: 'r' })!)).toBe('Thinking');
+    expect(thinkingSummary(parseTurn({ timings: { reasoning: 3 } })!)).toBe(
+      'Thinking · 3.0 s'
+    );
+    expect(
+      thinkingSummary(parseTurn({ usage: { reasoning_tokens: 0 } })!)
+    ).toBe('Thinking');
+  });
+});
+
+describe('footerText', () => {
+  it('joins model, tokens, cached tokens and time', () => {
+    expect(footerText(parseTurn(FULL)!)).toBe(
+      'kimi-k2.6 · 200 tokens (100 cached) · 15.1 s'
+    );
   });
 
-  it('translates the notice', () => {
-    const host = document.createElement('div');
-    renderTurn(host, null, { __: msgid => `[${msgid}]` });
-    expect(host.textContent).toBe('[Invalid Kimi turn record]');
+  it('separates thousands and skips zero cached tokens', () => {
+    const turn = parseTurn({
+      usage: { total_tokens: 12345, cached_tokens: 0 },
+      timings: { total: 0 }
+    })!;
+    expect(footerText(turn)).toBe('12,345 tokens · 0.0 s');
   });
 
-  it('names the Kimi turn MIME type', () => {
-    expect(TURN_MIME_TYPE).toBe('application/vnd.kimi.turn+json');
+  it('adds prompt and completion when the total is missing', () => {
+    const turn = parseTurn({
+      model: 'm',
+      usage: { prompt_tokens: 2, completion_tokens: 3 }
+    })!;
+    expect(footerText(turn)).toBe('m · 5 tokens');
+  });
+
+  it('is empty when nothing is known', () => {
+    expect(footerText(parseTurn({ usage: null, timings: null })!)).toBe('');
+  });
+
+  it('goes through the translator', () => {
+    const trans = { __: (msgid: string) => `[${msgid}]` };
+    expect(footerText(parseTurn(FULL)!, trans)).toBe(
+      'kimi-k2.6 · [%1 tokens (%2 cached)] · [%1 s]'
+    );
+  });
+});
+
+describe('noticeText', () => {
+  it.each([
+    [{ status: 'done', finish_reason: 'stop' }, null],
+    [{ status: 'stopped' }, 'Stopped: partial answer'],
+    [{ status: 'failed', error: 'HTTP 500' }, 'Failed: HTTP 500'],
+    [{ status: 'failed' }, 'Failed: the answer broke off'],
+    [{ finish_reason: 'length' }, 'Cut off at the token limit'],
+    [{ status: 'stopped', finish_reason: 'length' }, 'Stopped: partial answer']
+  ])('%p gives %p', (record, expected) => {
+    expect(noticeText(parseTurn(record)!)).toBe(expected);
+  });
+});
+
+describe('toolCallText', () => {
+  it('shows the call on one line', () => {
+    expect(toolCallText({ name: 'f', arguments: '{\n  "x": 1\n}' })).toBe(
+      'Called f({ "x": 1 })'
+    );
+  });
+
+  it('shortens long arguments', () => {
+    const text = toolCallText({ name: 'f', arguments: 'a'.repeat(200) });
+    expect(text).toBe(`Called f(${'a'.repeat(79)}…)`);
+  });
+});
+
+describe('helpers', () => {
+  it('formats counts like Python', () => {
+    expect(formatCount(1532)).toBe('1,532');
+    expect(formatCount(1234567)).toBe('1,234,567');
+  });
+
+  it('substitutes placeholders once, without re-reading the values', () => {
+    expect(untranslated.__('Called %1(%2)', '%2', 'x')).toBe('Called %2(x)');
+    expect(untranslated.__('%1 and %3', 'a')).toBe('a and %3');
   });
 });

@@ -1,0 +1,175 @@
+"""`%%kimi` and `%kimi`: parse, build the prompt, call `Chat`, show the answer.
+
+The magic talks no HTTP and renders nothing itself: `Chat` does the first, the views in
+`render/` the second. `KimiError`s become one-line `UsageError`s.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, Enum, Int, Unicode
+
+from kimi_jupyter import __version__
+from kimi_jupyter.chat import Chat
+from kimi_jupyter.errors import KimiError
+from kimi_jupyter.render.display import show_turn
+
+_QUESTION = re.compile(r"^%kimi\s+(?P<text>.*\S)\s*$")
+
+
+def protect_questions(lines: list[str]) -> list[str]:
+    """Input transformer: `%kimi why is this?` is a question, not IPython's `obj?` help.
+
+    Runs before IPython's help syntax; `%kimi?` alone still shows the magic's help.
+    """
+    out = []
+    for line in lines:
+        match = _QUESTION.match(line)
+        if match and match["text"].endswith("?"):
+            ending = "\n" if line.endswith("\n") else ""
+            line = f"get_ipython().run_line_magic('kimi', {match['text']!r}){ending}"
+        out.append(line)
+    return out
+
+
+_LATER = {
+    "json": "--json (structured answers)",
+    "schema": "--schema",
+    "tools": "--tools (kernel functions)",
+    "code": "--code",
+    "out": "-o/--out",
+    "dry_run": "--dry-run",
+}
+
+
+@magics_class
+class KimiMagics(Magics):
+    """Ask Kimi-K2.6 from a cell. Settings here beat KIMI_* environment variables."""
+
+    model = Unicode(None, allow_none=True, help="Model; default $KIMI_MODEL").tag(config=True)
+    base_url = Unicode(None, allow_none=True, help="Default $KIMI_BASE_URL").tag(config=True)
+    session = Unicode("default", help="Session used when a cell names none").tag(config=True)
+    thinking = Bool(True, help="Let the model think before answering").tag(config=True)
+    max_tokens = Int(None, allow_none=True, help="Default max_completion_tokens").tag(config=True)
+    view = Enum(["auto", "widget", "text"], "auto", help="Live view: widgets, text, or auto").tag(
+        config=True
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._chat: Chat | None = None
+
+    @magic_arguments()
+    @argument("-s", "--session", help="Named session (default: 'default')")
+    @argument("--new", action="store_true", help="Start the session afresh")
+    @argument("--system", help="System prompt for the session")
+    @argument("--no-thinking", action="store_true", help="Answer without thinking")
+    @argument(
+        "--keep-thinking",
+        action="store_true",
+        help="Replay all earlier thinking (thinking.keep='all')",
+    )
+    @argument("--max-tokens", type=int, help="max_completion_tokens (thinking counts too)")
+    @argument(
+        "--temperature",
+        type=float,
+        help="Sampling temperature (kimi-k2.6 allows only its fixed value)",
+    )
+    @argument(
+        "--top-p", type=float, help="Nucleus sampling (kimi-k2.6 allows only its fixed value)"
+    )
+    @argument("--stop", action="append", help="Stop sequence (repeatable, at most 5)")
+    @argument("--model", help="Model for this cell")
+    @argument("--no-stream", action="store_true", help="Wait for the whole answer")
+    @argument(
+        "--json", action="store_true", help="Ask for a JSON object; it becomes the cell's result"
+    )
+    @argument("--schema", help="Name of a dict or pydantic model: the JSON schema of the answer")
+    @argument("--tools", nargs="+", help="Kernel functions the model may call")
+    @argument("--code", action="store_true", help="Ask for code and insert it as the next cell")
+    @argument("-o", "--out", help="Store the answer in this variable")
+    @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing")
+    @argument("question", nargs="*", help="The question (with %%%%kimi: the cell body)")
+    @no_var_expand
+    @line_cell_magic
+    def kimi(self, line: str, cell: str | None = None) -> Any:
+        """Ask Kimi. `%%kimi [options]` + question, or `%kimi [options] question`."""
+        try:
+            args = parse_argstring(self.kimi, line)
+        except UsageError:
+            raise
+        except SystemExit as exc:  # argparse's own exit on a bad option
+            raise UsageError(f"%kimi: bad options {line!r}") from exc
+        prompt = cell if cell is not None else " ".join(args.question)
+        if cell is not None and args.question:
+            raise UsageError(
+                f"%%kimi: unexpected text after the options: {' '.join(args.question)!r}"
+            )
+        for name, label in _LATER.items():
+            if getattr(args, name):
+                raise UsageError(f"{label} is not available in this version of kimi-jupyter")
+        if cell is None and args.question and args.question[0] == "version":
+            return __version__
+        if not prompt.strip():
+            raise UsageError("%%kimi: write the question in the cell (or after %kimi)")
+        return self._ask(prompt.strip(), args)
+
+    def _ask(self, prompt: str, args: Any) -> Any:
+        chat = self._get_chat()
+        name = args.session or self.session
+        if args.new:
+            chat.sessions.new(name, system=args.system)
+        elif args.system is not None:
+            chat.sessions.get(name, system=args.system)
+        options = {
+            "thinking": self.thinking and not args.no_thinking,
+            "keep_thinking": args.keep_thinking,
+            "max_completion_tokens": args.max_tokens or self.max_tokens,
+            "temperature": args.temperature,
+            "top_p": args.top_p,
+            "stop": args.stop,
+            "model": args.model,
+            "stream": not args.no_stream,
+        }
+        try:
+            show_turn(
+                chat,
+                prompt,
+                session=name,
+                cell_id=self._cell_id(),
+                view=self._view(),
+                options=options,
+            )
+        except KimiError as exc:
+            raise UsageError(str(exc)) from None
+        return None
+
+    def _get_chat(self) -> Chat:
+        explicit: dict[str, Any] = {
+            name: value
+            for name, value in (("model", self.model), ("base_url", self.base_url))
+            if value
+        }
+        if self._chat is None or self._chat.explicit_settings != explicit:
+            self._chat = Chat(self.session, **explicit)
+        return self._chat
+
+    def _view(self) -> str:
+        if self.view != "auto":
+            return str(self.view)
+        return "widget" if getattr(self.shell, "kernel", None) is not None else "text"
+
+    def _cell_id(self) -> str | None:
+        kernel = getattr(self.shell, "kernel", None)
+        try:
+            parent = kernel.get_parent() if kernel is not None else None
+        except (AttributeError, TypeError):
+            return None
+        metadata = (parent or {}).get("metadata") or {}
+        cell_id = metadata.get("cellId")
+        return str(cell_id) if cell_id else None

@@ -1,0 +1,1 @@
+"""Renderers: sanitized HTML (UI-free), the live widget view, plain text, the saved bundle."""

@@ -1,0 +1,120 @@
+"""What a live view needs besides widgets: where text can be frozen, and the status line.
+
+UI-free, so the widget view, the text view and tests share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolCallDelta, Usage
+from kimi_jupyter.render.bundle import thinking_summary
+
+_FENCES = ("```", "~~~")
+
+
+class BlockSplitter:
+    """Finds the end of the last finished Markdown block, scanning each line once.
+
+    A block ends at a blank line or a closing code fence, but never inside a fence or a
+    `$$` math block, so a frozen block renders the same way on its own.
+    """
+
+    def __init__(self) -> None:
+        self._pos = 0
+        self._fence = ""
+        self._in_math = False
+        self.boundary = 0
+
+    def __call__(self, text: str) -> int:
+        while (end := text.find("\n", self._pos)) >= 0:
+            line = text[self._pos : end].strip()
+            self._pos = end + 1
+            self._scan(line)
+        return self.boundary
+
+    @property
+    def in_plain_text(self) -> bool:
+        """Outside code fences and math blocks (where cutting a line would change it)."""
+        return not self._fence and not self._in_math
+
+    def _scan(self, line: str) -> None:
+        if self._fence:
+            if line.startswith(self._fence) and not line.strip(self._fence[0]):
+                self._fence = ""
+                self.boundary = self._pos
+        elif line.startswith(_FENCES):
+            marker = line[0]
+            self._fence = marker * (len(line) - len(line.lstrip(marker)))
+        elif line.startswith("$$") and not (len(line) > 2 and line.endswith("$$")):
+            self._in_math = not self._in_math
+            if not self._in_math:
+                self.boundary = self._pos
+        elif not line and not self._in_math:
+            self.boundary = self._pos
+
+
+def text_freeze_point(text: str, start: int, max_tail: int = 800) -> int:
+    """For plain text (thinking): freeze at the last newline, or a space when a line runs long."""
+    newline = text.rfind("\n", start)
+    if newline >= 0:
+        return newline + 1
+    if len(text) - start > max_tail:
+        space = text.rfind(" ", start)
+        if space > start:
+            return space + 1
+    return start
+
+
+@dataclass
+class Progress:
+    """Phase, timings and token counts of one answer, for the status line and pane titles."""
+
+    started: float
+    phase: str = "connecting"
+    first_token: float | None = None
+    answer_started: float | None = None
+    reasoning_deltas: int = 0
+    answer_deltas: int = 0
+    usage: Usage | None = None
+
+    def add(self, event: Event, now: float) -> None:
+        if self.first_token is None and not isinstance(event, Usage):
+            self.first_token = now
+        match event:
+            case ReasoningDelta():
+                self.reasoning_deltas += 1
+                self.phase = "thinking" if self.answer_started is None else self.phase
+            case ContentDelta() | ToolCallDelta():
+                self.answer_deltas += 1
+                if self.answer_started is None:
+                    self.answer_started = now
+                self.phase = "answering"
+            case Usage():
+                self.usage = event
+            case _:
+                pass
+
+    @property
+    def tokens(self) -> int:
+        return self.reasoning_deltas + self.answer_deltas
+
+    def thinking_title(self, now: float) -> str:
+        if self.first_token is None:
+            return "Thinking"
+        end = self.answer_started if self.answer_started is not None else now
+        tokens = self.usage.reasoning_tokens if self.usage else 0
+        return thinking_summary(end - self.first_token, tokens or self.reasoning_deltas)
+
+    def status_text(self, now: float) -> str:
+        parts = [self.phase, f"{now - self.started:.1f} s"]
+        if self.phase in ("done", "stopped", "failed") and self.usage:
+            usage = f"{self.usage.total_tokens:,} tokens"
+            if self.usage.cached_tokens:
+                usage += f" ({self.usage.cached_tokens:,} cached)"
+            parts.append(usage)
+        elif self.tokens:
+            parts.append(f"{self.tokens:,} tokens")
+            if self.first_token is not None and now > self.first_token:
+                parts.append(f"{self.tokens / (now - self.first_token):,.0f} tok/s")
+        return " · ".join(parts)

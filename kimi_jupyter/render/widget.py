@@ -1,0 +1,182 @@
+"""The live view: ipywidgets core widgets only, so it works wherever widgets do.
+
+Traffic grows linearly with the answer: finished blocks are frozen into their own widgets
+(several at once per repaint, in pages of at most `PAGE` so no children list grows without
+bound), only the unfinished tail is resent, and repaints are coalesced to at most one per
+`interval` seconds; `finish` always flushes. Widgets share one Layout and one Style, since
+each of those is a widget (a message) of its own.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta
+from kimi_jupyter.render.html import HIGHLIGHT_CSS, render_markdown, render_text
+from kimi_jupyter.render.live import BlockSplitter, Progress, text_freeze_point
+
+PAGE = 32
+_CSS = (
+    "<style>.kimi-live .kimi-thinking{opacity:.75;font-size:.92em}"
+    ".kimi-live .kimi-status{opacity:.7;font-size:.85em}" + HIGHLIGHT_CSS + "</style>"
+)
+
+
+class _Pane:
+    """A growing text: frozen widgets in pages, then one tail widget that is repainted."""
+
+    def __init__(self, factory: Callable[[str], Any], render: Callable[[str], str],
+                 freeze: Callable[[str, int], int]) -> None:  # fmt: skip
+        import ipywidgets as w
+
+        self._factory, self._render, self._freeze = factory, render, freeze
+        self._pieces: list[str] = []
+        self.text = ""
+        self._frozen = 0
+        self._tail = factory("")
+        self._pages: list[Any] = []
+        self.box = w.VBox([self._tail])
+        self.widgets: list[Any] = [self._tail, self.box]
+
+    def append(self, text: str) -> None:
+        self._pieces.append(text)
+
+    def repaint(self) -> None:
+        if self._pieces:
+            self.text += "".join(self._pieces)
+            self._pieces.clear()
+        boundary = self._freeze(self.text, self._frozen)
+        if boundary > self._frozen:
+            self._add_frozen(self._render(self.text[self._frozen : boundary]))
+            self._frozen = boundary
+        tail = self.text[self._frozen :]
+        value = self._render(tail) if tail.strip() else ""
+        if value != self._tail.value:
+            self._tail.value = value
+
+    def _add_frozen(self, value: str) -> None:
+        import ipywidgets as w
+
+        block = self._factory(value)
+        self.widgets.append(block)
+        if self._pages and len(self._pages[-1].children) < PAGE:
+            page = self._pages[-1]
+            page.children = (*page.children, block)
+            return
+        page = w.VBox([block], layout=self._tail.layout)
+        self._pages.append(page)
+        self.widgets.append(page)
+        self.box.children = (*self._pages, self._tail)
+
+
+class LiveView:
+    """Streams one answer into widgets: status line, thinking pane, answer, Stop."""
+
+    def __init__(
+        self,
+        *,
+        on_stop: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.05,
+    ) -> None:
+        import ipywidgets as w
+        from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
+
+        self._clock, self._interval = clock, interval
+        self.progress = Progress(started=clock())
+        self._last_paint = float("-inf")
+        layout, html_style, math_style = w.Layout(), HTMLStyle(), HTMLMathStyle()
+        self._shared = [layout, html_style, math_style]
+        html_widget = lambda value: w.HTML(value, layout=layout, style=html_style)  # noqa: E731
+        math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
+        self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
+        self.answer = _Pane(math_widget, render_markdown, _block_freeze())
+        self.status = w.HTML(_CSS + _status_html("connecting"))
+        self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
+        if on_stop is not None:
+            self.stop_button.on_click(lambda _: on_stop())
+        self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
+        self.accordion.layout.display = "none"
+        self._header = w.HBox([self.stop_button, self.status])
+        self.widget = w.VBox(
+            [self._header, self.accordion, self.answer.box],
+            layout=w.Layout(width="100%"),
+        )
+        self.widget.add_class("kimi-live")
+        self.repaints = 0
+
+    def add(self, event: Event) -> None:
+        now = self._clock()
+        was_answering = self.progress.answer_started is not None
+        self.progress.add(event, now)
+        if isinstance(event, ReasoningDelta):
+            self.thinking.append(event.text)
+            if self.accordion.layout.display == "none":
+                self.accordion.layout.display = None
+                self.accordion.selected_index = 0
+        elif isinstance(event, ContentDelta):
+            self.answer.append(event.text)
+        if not was_answering and self.progress.answer_started is not None:
+            self.accordion.selected_index = None  # fold the thinking once the answer starts
+        if now - self._last_paint >= self._interval:
+            self.repaint()
+
+    def repaint(self) -> None:
+        now = self._clock()
+        self._last_paint = now
+        self.repaints += 1
+        self.thinking.repaint()
+        self.answer.repaint()
+        self.accordion.set_title(0, self.progress.thinking_title(now))
+        self.status.value = _CSS + _status_html(self.progress.status_text(now))
+
+    def notify(self, text: str) -> None:
+        """A one-off status message, e.g. `retrying in 2.0 s`."""
+        self.status.value = _CSS + _status_html(text)
+
+    def finish(self, phase: str) -> None:
+        """Always called at the end (done, stopped, failed): the last state is painted."""
+        self.progress.phase = phase
+        self.stop_button.disabled = True
+        self.repaint()
+
+    def close(self) -> None:
+        """Close every widget, with the Layout and Style widgets each one made for itself."""
+        for widget in (*self.thinking.widgets, *self.answer.widgets, self.status,
+                       self.stop_button, self.accordion, self._header, self.widget,
+                       *self._shared):  # fmt: skip
+            for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
+                if part is not None:
+                    part.close()
+
+
+def _block_freeze(min_block: int = 400, max_tail: int = 1500) -> Callable[[str, int], int]:
+    """Freeze finished blocks once there are `min_block` chars of them (fewer, larger widgets).
+
+    A paragraph longer than `max_tail` is cut after a sentence while it streams, so the tail
+    stays small; the saved output renders the whole text again, so the cut never persists.
+    """
+    splitter = BlockSplitter()
+
+    def freeze(text: str, start: int) -> int:
+        boundary = splitter(text)
+        if boundary - start >= min_block:
+            return boundary
+        if len(text) - start > max_tail and splitter.in_plain_text:
+            cut = text.rfind(". ", start, len(text) - max_tail // 2)
+            if cut > start:
+                return cut + 2
+        return start
+
+    return freeze
+
+
+def _thinking_html(text: str) -> str:
+    return f"<div class='kimi-thinking'>{render_text(text)}</div>"
+
+
+def _status_html(text: str) -> str:
+    return f"<span class='kimi-status'>{html.escape(text)}</span>"

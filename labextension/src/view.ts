@@ -1,0 +1,207 @@
+/**
+ * What a Kimi turn looks like: thinking toggle, tool calls, the answer as untrusted
+ * Markdown through JupyterLab's own Markdown renderer, a notice, and a footer.
+ *
+ * Model text reaches the DOM only through that renderer (sanitized) or `textContent`.
+ * Loaded on the first turn output, not at start-up (see `renderer.ts`).
+ */
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { PanelLayout, Widget } from '@lumino/widgets';
+
+import { addCodeCopyButtons, createCopyButton } from './clipboard';
+import { guardSanitizer } from './sanitizer';
+import {
+  footerText,
+  ITranslate,
+  ITurnRecord,
+  noticeText,
+  parseTurn,
+  thinkingSummary,
+  toolCallText,
+  untranslated
+} from './turn';
+
+const MARKDOWN_MIME_TYPE = 'text/markdown';
+
+/** What `renderTurn` needs from the renderer that calls it. */
+export interface ITurnContext {
+  /** The options the registry created the turn renderer with (resolver, sanitizer, …). */
+  options: IRenderMime.IRendererOptions;
+  /** The registry's Markdown factory; without one the answer shows as source text. */
+  markdownFactory?: IRenderMime.IRendererFactory;
+}
+
+/** Replace the widgets in `layout` with a view of the turn record `data`. */
+export async function renderTurn(
+  layout: PanelLayout,
+  data: unknown,
+  context: ITurnContext
+): Promise<void> {
+  for (const child of [...layout.widgets]) {
+    child.dispose();
+  }
+  const trans: ITranslate =
+    context.options.translator?.load('kimi_jupyter') ?? untranslated;
+  const add = (node: HTMLElement) => layout.addWidget(new Widget({ node }));
+  const turn = parseTurn(data);
+  if (!turn) {
+    add(
+      textNode(
+        'div',
+        'jp-KimiTurn-invalid',
+        trans.__('Invalid Kimi turn record')
+      )
+    );
+    return;
+  }
+  if (turn.reasoning) {
+    add(thinkingNode(turn, trans));
+  }
+  if (turn.toolCalls.length) {
+    add(toolCallsNode(turn, trans));
+  }
+  const answer = turn.answer ? createAnswer(context) : null;
+  if (answer) {
+    layout.addWidget(answer);
+  }
+  const notice = noticeNode(turn, trans);
+  if (notice) {
+    add(notice);
+  }
+  add(footerNode(turn, trans));
+  if (answer) {
+    await renderAnswer(answer, turn.answer, trans);
+  }
+}
+
+/** A Markdown renderer from the registry's factory, with the remote-resource guard. */
+function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
+  const { options, markdownFactory } = context;
+  const widget = markdownFactory
+    ? markdownFactory.createRenderer({
+        ...options,
+        mimeType: MARKDOWN_MIME_TYPE,
+        sanitizer: guardSanitizer(options.sanitizer)
+      })
+    : new PlainMarkdown();
+  widget.addClass('jp-KimiTurn-answer');
+  return widget;
+}
+
+/** Render `markdown` as untrusted, then give each code block a copy button. */
+async function renderAnswer(
+  widget: IRenderMime.IRenderer,
+  markdown: string,
+  trans: ITranslate
+): Promise<void> {
+  try {
+    await widget.renderModel({
+      trusted: false,
+      data: { [MARKDOWN_MIME_TYPE]: markdown },
+      metadata: {},
+      setData: () => undefined
+    });
+  } catch (reason) {
+    console.warn('kimi-jupyter: the answer did not render as Markdown', reason);
+    widget.node.replaceChildren(textNode('pre', '', markdown));
+  }
+  if (!widget.isDisposed) {
+    addCodeCopyButtons(widget.node, trans);
+  }
+}
+
+/** The collapsed `<details>` with the reasoning as plain text. */
+export function thinkingNode(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): HTMLElement {
+  const details = document.createElement('details');
+  details.className = 'jp-KimiTurn-thinking';
+  details.append(
+    textNode(
+      'summary',
+      'jp-KimiTurn-thinkingSummary',
+      thinkingSummary(turn, trans)
+    ),
+    textNode('div', 'jp-KimiTurn-reasoning', turn.reasoning)
+  );
+  return details;
+}
+
+/** One line per tool call: `Called f(...)`. */
+export function toolCallsNode(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): HTMLElement {
+  const list = document.createElement('ul');
+  list.className = 'jp-KimiTurn-toolCalls';
+  for (const call of turn.toolCalls) {
+    list.appendChild(
+      textNode('li', 'jp-KimiTurn-toolCall', toolCallText(call, trans))
+    );
+  }
+  return list;
+}
+
+/** Why the answer is partial or missing (stopped, failed, cut off), or `null`. */
+export function noticeNode(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): HTMLElement | null {
+  const notice = noticeText(turn, trans);
+  if (!notice) {
+    return null;
+  }
+  const node = textNode('div', 'jp-KimiTurn-notice', notice);
+  node.classList.toggle('jp-mod-failed', turn.status === 'failed');
+  node.setAttribute('role', 'status');
+  return node;
+}
+
+/** Model, tokens and time, with the button that copies the answer's Markdown. */
+export function footerNode(
+  turn: ITurnRecord,
+  trans: ITranslate = untranslated
+): HTMLElement {
+  const bar = document.createElement('div');
+  bar.className = 'jp-KimiTurn-footerBar';
+  bar.appendChild(
+    textNode('span', 'jp-KimiTurn-footer', footerText(turn, trans))
+  );
+  if (turn.answer) {
+    bar.appendChild(
+      createCopyButton(document, {
+        ariaLabel: trans.__('Copy answer as Markdown'),
+        className: 'jp-KimiTurn-copyAnswer',
+        text: () => turn.answer,
+        trans
+      })
+    );
+  }
+  return bar;
+}
+
+function textNode<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  node.textContent = text;
+  return node;
+}
+
+/** The answer's Markdown source as text, for a registry without a Markdown renderer. */
+class PlainMarkdown extends Widget implements IRenderMime.IRenderer {
+  constructor() {
+    super({ node: document.createElement('pre') });
+  }
+
+  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.node.textContent = String(model.data[MARKDOWN_MIME_TYPE] ?? '');
+    return Promise.resolve();
+  }
+}
