@@ -95,10 +95,6 @@ class Chat:
         return ChatStream(self._get_client(), target, message, payload, dropped, cell_id)
 
     @property
-    def explicit_settings(self) -> dict[str, Any]:
-        return dict(self._explicit)
-
-    @property
     def sessions(self) -> Sessions:
         return self._sessions
 
@@ -127,7 +123,7 @@ class Chat:
         return turn
 
     def _options(self, options: dict[str, Any]) -> Options:
-        merged = {**self._defaults, **options}
+        merged = {**self._defaults, **{k: v for k, v in options.items() if v is not None}}
         unknown = set(merged) - _OPTION_NAMES
         if unknown:
             raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")

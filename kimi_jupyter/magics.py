@@ -6,13 +6,15 @@ The magic talks no HTTP and renders nothing itself: `Chat` does the first, the v
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Enum, Int, Unicode
+from IPython.core.magic_arguments import argument, magic_arguments
+from traitlets import Bool, Enum, Int, Unicode, default
 
 from kimi_jupyter import __version__
 from kimi_jupyter.chat import Chat
@@ -56,13 +58,21 @@ class KimiMagics(Magics):
     session = Unicode("default", help="Session used when a cell names none").tag(config=True)
     thinking = Bool(True, help="Let the model think before answering").tag(config=True)
     max_tokens = Int(None, allow_none=True, help="Default max_completion_tokens").tag(config=True)
-    view = Enum(["auto", "widget", "text"], "auto", help="Live view: widgets, text, or auto").tag(
-        config=True
-    )
+    view = Enum(
+        ["auto", "widget", "text", "static"],
+        help="widget, text, static (only the saved output, for papermill) or auto; "
+        "default $KIMI_VIEW, else auto",
+    ).tag(config=True)
+
+    @default("view")
+    def _default_view(self) -> str:
+        wanted = os.environ.get("KIMI_VIEW", "auto")
+        return wanted if wanted in ("auto", "widget", "text", "static") else "auto"
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._chat: Chat | None = None
+        self._chat_settings: dict[str, Any] = {}
 
     @magic_arguments()
     @argument("-s", "--session", help="Named session (default: 'default')")
@@ -99,12 +109,12 @@ class KimiMagics(Magics):
     @line_cell_magic
     def kimi(self, line: str, cell: str | None = None) -> Any:
         """Ask Kimi. `%%kimi [options]` + question, or `%kimi [options] question`."""
+        # POSIX splitting, so `--system "Be terse."` loses its quotes; errors are UsageErrors.
         try:
-            args = parse_argstring(self.kimi, line)
-        except UsageError:
-            raise
-        except SystemExit as exc:  # argparse's own exit on a bad option
-            raise UsageError(f"%kimi: bad options {line!r}") from exc
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%kimi: {exc} in {line!r}") from None
+        args = self.kimi.parser.parse_args(words)
         prompt = cell if cell is not None else " ".join(args.question)
         if cell is not None and args.question:
             raise UsageError(
@@ -155,8 +165,8 @@ class KimiMagics(Magics):
             for name, value in (("model", self.model), ("base_url", self.base_url))
             if value
         }
-        if self._chat is None or self._chat.explicit_settings != explicit:
-            self._chat = Chat(self.session, **explicit)
+        if self._chat is None or self._chat_settings != explicit:
+            self._chat, self._chat_settings = Chat(self.session, **explicit), explicit
         return self._chat
 
     def _view(self) -> str:

@@ -23,6 +23,13 @@ def test_example_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert sim.requests, "the notebook never reached the simulator"
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if "UsageError" in o.get("text", "")]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "[Kimi simulator]" in text
+    answers = [
+        o.data["text/plain"]
+        for o in outputs
+        if "application/vnd.kimi.turn+json" in o.get("data", {})
+    ]
+    assert "[Kimi simulator]" in text + "".join(answers)
+    assert "application/vnd.jupyter.widget-view+json" not in nbformat.writes(notebook)
     assert "sk-notebook" not in nbformat.writes(notebook)

@@ -35,6 +35,12 @@ def show_turn(
     stream = chat.stream(prompt, *objects, session=session, cell_id=cell_id, **opts)
     if view == "widget":
         return _show_widget(chat, stream, session)
+    if view == "static":  # headless runs: no widgets at all, only what the notebook keeps
+        failure = _pump(chat, stream, lambda _event: None, lambda _text: None)
+        _show_final(stream.turn, session, "widget")
+        if failure is not None:
+            raise failure
+        return stream.turn
     text = TextView()
     failure = _pump(chat, stream, text.add, text.notify)
     text.finish(stream.turn)

@@ -34,6 +34,7 @@ class _Pane:
 
         self._factory, self._render, self._freeze = factory, render, freeze
         self._pieces: list[str] = []
+        self.pending = 0
         self.text = ""
         self._frozen = 0
         self._tail = factory("")
@@ -43,11 +44,17 @@ class _Pane:
 
     def append(self, text: str) -> None:
         self._pieces.append(text)
+        self.pending += len(text)
 
-    def repaint(self) -> None:
+    @property
+    def tail_size(self) -> int:
+        return len(self.text) - self._frozen + self.pending
+
+    def repaint(self, *, final: bool = False) -> None:
         if self._pieces:
             self.text += "".join(self._pieces)
             self._pieces.clear()
+            self.pending = 0
         boundary = self._freeze(self.text, self._frozen)
         if boundary > self._frozen:
             self._add_frozen(self._render(self.text[self._frozen : boundary]))
@@ -86,6 +93,8 @@ class LiveView:
         from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
 
         self._clock, self._interval = clock, interval
+        self._status_interval, self._last_status = 0.25, float("-inf")
+        self._max_latency = 0.25
         self.progress = Progress(started=clock())
         self._last_paint = float("-inf")
         layout, html_style, math_style = w.Layout(), HTMLStyle(), HTMLMathStyle()
@@ -94,13 +103,14 @@ class LiveView:
         math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
         self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
         self.answer = _Pane(math_widget, render_markdown, _block_freeze())
-        self.status = w.HTML(_CSS + _status_html("connecting"))
+        self._style = w.HTML(_CSS, layout=layout, style=html_style)  # sent once
+        self.status = w.HTML(_status_html("connecting"))
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
         if on_stop is not None:
             self.stop_button.on_click(lambda _: on_stop())
         self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
         self.accordion.layout.display = "none"
-        self._header = w.HBox([self.stop_button, self.status])
+        self._header = w.HBox([self.stop_button, self.status, self._style])
         self.widget = w.VBox(
             [self._header, self.accordion, self.answer.box],
             layout=w.Layout(width="100%"),
@@ -121,40 +131,52 @@ class LiveView:
             self.answer.append(event.text)
         if not was_answering and self.progress.answer_started is not None:
             self.accordion.selected_index = None  # fold the thinking once the answer starts
-        if now - self._last_paint >= self._interval:
+        if self._due(now):
             self.repaint()
 
-    def repaint(self) -> None:
+    def _due(self, now: float) -> bool:
+        """At most one repaint per `interval`, and only once the new text is worth resending
+        the unfinished tail for (or `max_latency` has passed): bytes stay linear in the text.
+        """
+        waited = now - self._last_paint
+        if waited < self._interval:
+            return False
+        pane = self.answer if self.progress.answer_started is not None else self.thinking
+        return waited >= self._max_latency or pane.pending * 4 >= pane.tail_size + 200
+
+    def repaint(self, *, final: bool = False) -> None:
         now = self._clock()
         self._last_paint = now
         self.repaints += 1
         self.thinking.repaint()
         self.answer.repaint()
-        self.accordion.set_title(0, self.progress.thinking_title(now))
-        self.status.value = _CSS + _status_html(self.progress.status_text(now))
+        if now - self._last_status >= self._status_interval or final:
+            self._last_status = now
+            self.accordion.set_title(0, self.progress.thinking_title(now))
+            self.status.value = _status_html(self.progress.status_text(now))
 
     def notify(self, text: str) -> None:
         """A one-off status message, e.g. `retrying in 2.0 s`."""
-        self.status.value = _CSS + _status_html(text)
+        self.status.value = _status_html(text)
 
     def finish(self, phase: str) -> None:
         """Always called at the end (done, stopped, failed): the last state is painted."""
         self.progress.phase = phase
         self.stop_button.disabled = True
-        self.repaint()
+        self.repaint(final=True)
 
     def close(self) -> None:
         """Close every widget, with the Layout and Style widgets each one made for itself."""
         for widget in (*self.thinking.widgets, *self.answer.widgets, self.status,
-                       self.stop_button, self.accordion, self._header, self.widget,
+                       self._style, self.stop_button, self.accordion, self._header, self.widget,
                        *self._shared):  # fmt: skip
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
                 if part is not None:
                     part.close()
 
 
-def _block_freeze(min_block: int = 400, max_tail: int = 1500) -> Callable[[str, int], int]:
-    """Freeze finished blocks once there are `min_block` chars of them (fewer, larger widgets).
+def _block_freeze(max_tail: int = 1500) -> Callable[[str, int], int]:
+    """Freeze the finished blocks at each repaint (so never more widgets than repaints).
 
     A paragraph longer than `max_tail` is cut after a sentence while it streams, so the tail
     stays small; the saved output renders the whole text again, so the cut never persists.
@@ -163,7 +185,7 @@ def _block_freeze(min_block: int = 400, max_tail: int = 1500) -> Callable[[str, 
 
     def freeze(text: str, start: int) -> int:
         boundary = splitter(text)
-        if boundary - start >= min_block:
+        if boundary > start:
             return boundary
         if len(text) - start > max_tail and splitter.in_plain_text:
             cut = text.rfind(". ", start, len(text) - max_tail // 2)

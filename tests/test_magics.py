@@ -1,0 +1,180 @@
+"""`%%kimi` / `%kimi` through a real InteractiveShell, against the simulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
+
+from kimi_jupyter.conversation import Sessions
+from kimi_jupyter.simulator import Simulator
+
+KEY = "sk-magics-test-key"
+OPTIONS = ["--session", "--new", "--system", "--no-thinking", "--keep-thinking", "--max-tokens",
+           "--temperature", "--top-p", "--stop", "--json", "--schema", "--tools", "--code",
+           "--out", "--model", "--no-stream", "--dry-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator(api_key=KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KIMI_API_KEY", KEY)
+    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+    monkeypatch.setattr(Sessions, "_default", Sessions())  # a fresh kernel's worth of sessions
+    start_ipython()  # IPython's own test shell (a TerminalInteractiveShell), made once
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "kimi_jupyter")
+    shell.run_line_magic("config", "KimiMagics.model = None")
+    yield shell
+    shell.run_line_magic("unload_ext", "kimi_jupyter")
+
+
+def cell(ip: InteractiveShell, line: str, body: str) -> Any:
+    return ip.run_cell_magic("kimi", line, body)
+
+
+def sessions() -> Sessions:
+    return Sessions.default()
+
+
+def test_load_ext_registers_both_magics_with_full_help(ip: InteractiveShell) -> None:
+    magics = ip.magics_manager.magics
+    assert "kimi" in magics["cell"]
+    assert "kimi" in magics["line"]
+    doc = magics["cell"]["kimi"].__doc__
+    for option in OPTIONS:
+        assert option in doc
+
+
+def test_cell_streams_answer_and_thinking_as_text(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(ip, "", "What is a DataFrame?")
+    out = capsys.readouterr().out
+    assert out.startswith("Thinking: The user sent 1 message")
+    assert "[Kimi simulator] Received 1 message (user)" in out
+    assert 'Text 1: "What is a DataFrame?"' in out
+    assert "— kimi-k2.6 ·" in out
+    sent = sim.requests[-1]
+    assert sent["thinking"] == {"type": "enabled"}
+    assert not {"temperature", "top_p", "max_tokens", "max_completion_tokens"} & set(sent)
+
+
+def test_follow_up_continues_the_session_and_sessions_are_separate(
+    ip: InteractiveShell, sim: Simulator
+) -> None:
+    cell(ip, "", "first")
+    cell(ip, "", "second")
+    assert [m["role"] for m in sim.requests[-1]["messages"]] == ["user", "assistant", "user"]
+    cell(ip, "-s other", "elsewhere")
+    assert len(sim.requests[-1]["messages"]) == 1
+    assert len(sessions().get("default").exchanges) == 2
+    cell(ip, "--new", "fresh start")
+    assert len(sim.requests[-1]["messages"]) == 1
+    assert len(sessions().get("default").exchanges) == 1
+
+
+def test_system_prompt_and_request_options(ip: InteractiveShell, sim: Simulator) -> None:
+    cell(ip, '--system "Be terse." --no-thinking --max-tokens 900 --stop END --stop STOP', "hi")
+    sent = sim.requests[-1]
+    assert sent["messages"][0] == {"role": "system", "content": "Be terse."}
+    assert sent["thinking"] == {"type": "disabled"}
+    assert sent["max_completion_tokens"] == 900
+    assert sent["stop"] == ["END", "STOP"]
+    cell(ip, "--keep-thinking", "again")
+    assert sim.requests[-1]["thinking"] == {"type": "enabled", "keep": "all"}
+    assert all(
+        "reasoning_content" in m for m in sim.requests[-1]["messages"] if m["role"] == "assistant"
+    )
+
+
+def test_no_stream_sends_a_plain_request(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(ip, "--no-stream", "whole")
+    assert sim.requests[-1].get("stream") in (None, False)
+    out = capsys.readouterr().out
+    assert "(Thinking ·" in out
+    assert "[Kimi simulator]" in out
+
+
+def test_line_magic_question_with_question_mark_is_not_help(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell("%kimi --no-thinking what is this?")
+    out = capsys.readouterr().out
+    assert 'Text 1: "what is this?"' in out
+    assert "not found" not in out
+    ip.run_cell("%kimi?")
+    assert "--keep-thinking" in capsys.readouterr().out
+
+
+def test_no_var_expand_keeps_dollar_math(ip: InteractiveShell, sim: Simulator) -> None:
+    ip.user_ns["x"] = "EXPANDED"
+    ip.run_cell("%kimi --no-thinking is $x$ {x} positive")
+    assert sim.requests[-1]["messages"][-1]["content"] == "is $x$ {x} positive"
+
+
+def test_config_traitlets_beat_the_environment(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    ip.run_line_magic("config", 'KimiMagics.model = "kimi-k9"')
+    with pytest.raises(UsageError, match="Not found the model kimi-k9"):
+        cell(ip, "", "hello")
+    ip.run_line_magic("config", "KimiMagics.model = None")
+    cell(ip, "--no-thinking", "hello")
+
+
+def test_errors_are_one_line_usage_errors(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(UsageError, match="only 1 is allowed"):
+        cell(ip, "--temperature 0.7", "hot")
+    with pytest.raises(UsageError, match="billing"):
+        cell(ip, "", "pay [[sim: fault=quota]]")
+    with pytest.raises(UsageError, match="unrecognized arguments"):
+        cell(ip, "--nope", "x")
+    with pytest.raises(UsageError, match="write the question"):
+        cell(ip, "", "   ")
+    monkeypatch.setenv("KIMI_API_KEY", "sk-wrong-key-123")
+    with pytest.raises(UsageError, match="KIMI_API_KEY") as info:
+        cell(ip, "", "hello")
+    assert "sk-wrong-key-123" not in str(info.value)
+    assert "\n" not in str(info.value)
+    monkeypatch.delenv("KIMI_API_KEY")
+    with pytest.raises(UsageError, match=r"KIMI_API_KEY.*MOONSHOT_API_KEY.*ANYFAST_API_KEY"):
+        cell(ip, "", "hello")
+
+
+def test_broken_stream_keeps_the_partial_answer_with_a_notice(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(UsageError, match="connection broke"):
+        cell(ip, "", "break [[sim: fault=reset-mid-stream at=6]]")
+    out = capsys.readouterr().out
+    assert "[Failed: the answer stopped mid-stream" in out
+    (exchange,) = sessions().get("default").exchanges
+    assert exchange.turn.status == "failed"
+
+
+def test_options_from_later_issues_say_so(ip: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match=r"--tools .* not available"):
+        cell(ip, "--tools f", "x")
+
+
+def test_version(ip: InteractiveShell) -> None:
+    import kimi_jupyter
+
+    assert ip.run_line_magic("kimi", "version") == kimi_jupyter.__version__
