@@ -62,6 +62,7 @@ test-py: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_stream_cpu.py
+	$(BIN)/python benchmarks/bench_live_view.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension

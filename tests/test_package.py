@@ -55,3 +55,14 @@ def test_version_is_the_labextension_version() -> None:
 
     package = Path(__file__).parents[1] / "labextension" / "package.json"
     assert kimi_jupyter.__version__ == json.loads(package.read_text())["version"]
+
+
+def test_load_ext_is_light() -> None:
+    code = (
+        "import json, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'kimi_jupyter')\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY[1:]!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
