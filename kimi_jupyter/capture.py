@@ -1,0 +1,120 @@
+"""What recent cells displayed (for `@last`) and the last error (for `@error`).
+
+With the inline backend a figure is closed once its cell ends, so `@last` cannot look the
+figure up later: it has to be recorded as it is displayed. Only image/png, image/jpeg and
+text/plain are kept, for the last few cells, within a byte budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from kimi_jupyter.conversation import MediaPart, Part, TextPart
+from kimi_jupyter.errors import KimiError
+
+KEPT_MIMES = ("image/png", "image/jpeg", "text/plain")
+_TEXT_LIMIT = 4_000
+
+
+@dataclass
+class CellRecord:
+    """One cell: its code, what it displayed (mime, data) in order, and its error if any."""
+
+    code: str
+    shown: list[tuple[str, bytes | str]] = field(default_factory=list)
+    error: str | None = None
+
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.shown)
+
+
+class CellCapture:
+    """Records displays of the last `keep` cells; installed on a shell by `install`."""
+
+    def __init__(self, keep: int = 5, max_bytes: int = 50_000_000) -> None:
+        self.cells: deque[CellRecord] = deque(maxlen=keep)
+        self.max_bytes = max_bytes
+        self._current: CellRecord | None = None
+        self.last_error: CellRecord | None = None
+
+    def install(self, shell: Any) -> None:
+        publisher = shell.display_pub
+        original = publisher.publish
+
+        def publish(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            self.record(data)
+            return original(data, *args, **kwargs)
+
+        publisher.publish = publish
+        shell.events.register("pre_run_cell", self.pre_run_cell)
+        shell.events.register("post_run_cell", self.post_run_cell)
+        self._shell = shell
+
+    def pre_run_cell(self, info: Any) -> None:
+        self._current = CellRecord(code=getattr(info, "raw_cell", "") or "")
+
+    def record(self, data: dict[str, Any]) -> None:
+        if self._current is None:
+            return
+        for mime in KEPT_MIMES:
+            if mime in data:
+                self._current.shown.append((mime, data[mime]))
+                break  # the richest kept form only
+
+    def post_run_cell(self, result: Any) -> None:
+        cell, self._current = self._current, None
+        if cell is None or _is_kimi_cell(cell.code):
+            return  # asking about @last must not make the question itself "last"
+        shell = getattr(self, "_shell", None)
+        value = result.result
+        if value is not None and shell is not None:
+            formatted, _ = shell.display_formatter.format(value)
+            self.record_into(cell, formatted)
+        if result.error_in_exec is not None:
+            cell.error = "".join(traceback.format_exception(result.error_in_exec)).strip()
+            self.last_error = cell
+        self.cells.append(cell)
+        while sum(c.size() for c in self.cells) > self.max_bytes and len(self.cells) > 1:
+            self.cells.popleft()
+
+    def record_into(self, cell: CellRecord, data: dict[str, Any]) -> None:
+        current, self._current = self._current, cell
+        self.record(data)
+        self._current = current
+
+    def last_parts(self) -> list[Part]:
+        """Everything the previous cell displayed, as content parts."""
+        cell = next((c for c in reversed(self.cells) if c.shown), None)
+        if cell is None:
+            raise KimiError("@last: the previous cells displayed nothing to send")
+        parts: list[Part] = [
+            TextPart(f"@last: what this cell displayed:\n```python\n{cell.code}\n```")
+        ]
+        for mime, data in cell.shown:
+            if mime == "text/plain":
+                text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+                parts.append(TextPart(text[:_TEXT_LIMIT]))
+            else:
+                raw = base64.b64decode(data) if isinstance(data, str) else data
+                parts.append(MediaPart(raw, mime))
+        return parts
+
+    def error_parts(self) -> list[Part]:
+        """The last traceback (no colour codes) and the code of the cell that raised it."""
+        cell = self.last_error
+        if cell is None or cell.error is None:
+            raise KimiError("@error: no cell has raised an error yet")
+        return [
+            TextPart(
+                f"@error: this cell\n```python\n{cell.code}\n```\nraised:\n```\n{cell.error}\n```"
+            )
+        ]
+
+
+def _is_kimi_cell(code: str) -> bool:
+    stripped = code.lstrip()
+    return stripped.startswith(("%%kimi", "%kimi"))

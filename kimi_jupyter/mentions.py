@@ -1,0 +1,108 @@
+"""`@` mentions in a prompt: find them, and resolve them in a namespace without running code.
+
+Grammar: `@name`, then any of `.attr`, `["key"]`, `['key']`, `[0]`, `[-1]`. So `@df`,
+`@df.T`, `@results["auc"]`, `@Out[3]`, `@In[3]` and `@_` all work; `@last` and `@error`
+are answered by providers the caller passes in. Only attribute and item access happen (never
+a call). An `@word` whose name is not defined (an e-mail address, a decorator in a code
+question) stays plain text; a defined name whose attribute or item is missing is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kimi_jupyter.errors import KimiError
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_STEP = rf"\.{_NAME}|\[(?:-?\d+|\"[^\"\n]*\"|'[^'\n]*')\]"
+_MENTION = re.compile(rf"(?<![\w@.]){re.escape('@')}(?P<name>{_NAME})(?P<path>(?:{_STEP})*)")
+_STEPS = re.compile(_STEP)
+
+
+class MentionError(KimiError):
+    """A mention names something that exists, but its attribute or item does not."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One `@…` as written in the prompt."""
+
+    text: str
+    name: str
+    path: tuple[str | int, ...]  # attribute names are "." + name; keys are str or int
+    start: int
+    end: int
+
+
+def find_mentions(prompt: str) -> list[Mention]:
+    """Every `@…` in the prompt, in order (duplicates included)."""
+    return [
+        Mention(m.group(0), m["name"], tuple(_parse_path(m["path"])), m.start(), m.end())
+        for m in _MENTION.finditer(prompt)
+    ]
+
+
+_MISSING = object()
+
+
+def resolve(
+    mention: Mention,
+    namespace: Mapping[str, Any],
+    providers: Mapping[str, Callable[[], Any]] | None = None,
+) -> Any:
+    """The object a mention names, or `None` if its name is not defined (leave it as text)."""
+    provider = (providers or {}).get(mention.name)
+    value = provider() if provider is not None else namespace.get(mention.name, _MISSING)
+    if value is _MISSING:
+        return None
+    for step in mention.path:
+        value = _step(value, step, mention)
+    return value
+
+
+def _step(value: Any, step: str | int, mention: Mention) -> Any:
+    if isinstance(step, str) and step.startswith("."):
+        attribute = step[1:]
+        if attribute.startswith("__"):
+            raise MentionError(f"{mention.text}: dunder attributes are not followed")
+        try:
+            return getattr(value, attribute)
+        except AttributeError:
+            raise MentionError(
+                f"{mention.text}: {type(value).__name__} has no attribute {attribute!r}"
+            ) from None
+    try:
+        return value[step]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise MentionError(f"{mention.text}: {_describe_missing(value, step, exc)}") from None
+
+
+def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:
+    if (
+        isinstance(value, Mapping)
+        and isinstance(step, int)
+        and value
+        and all(isinstance(k, int) for k in value)
+    ):
+        keys = sorted(value)
+        shown = ", ".join(map(str, keys[-8:]))
+        return f"no entry {step} (there are {len(keys)}: … {shown})"
+    if isinstance(exc, TypeError):
+        return f"{type(value).__name__} cannot be indexed with {step!r}"
+    return f"no entry {step!r} in this {type(value).__name__}"
+
+
+def _parse_path(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for match in _STEPS.finditer(path):
+        step = match.group(0)
+        if step.startswith("."):
+            steps.append(step)
+        elif step[1] in "\"'":
+            steps.append(step[2:-2])
+        else:
+            steps.append(int(step[1:-1]))
+    return steps
