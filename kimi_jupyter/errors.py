@@ -3,6 +3,7 @@
 ```
 KimiError
 ├── ConfigurationError            no API key, a bad setting
+├── ContextError                  an object cannot be sent (wrong format, too big, empty)
 ├── APIError                      the service answered with an error status
 │   ├── BadRequestError           400: invalid request, content filter
 │   │   └── ContextLengthError    400: the prompt is over the model's context window
@@ -52,6 +53,10 @@ class KimiError(Exception):
 
 class ConfigurationError(KimiError):
     """A setting is missing or invalid (no API key, a bad base URL)."""
+
+
+class ContextError(KimiError):
+    """A mentioned object cannot be sent to Kimi: wrong format, too big, or empty."""
 
 
 class APIError(KimiError):

@@ -18,6 +18,11 @@ CORE = [
     "kimi_jupyter.conversation",
     "kimi_jupyter.chat",
     "kimi_jupyter.simulator",
+    "kimi_jupyter.context",
+    "kimi_jupyter.mentions",
+    "kimi_jupyter.render.html",
+    "kimi_jupyter.render.bundle",
+    "kimi_jupyter.render.live",
 ]
 HEAVY = ("IPython", "ipywidgets", "ipykernel", "pandas", "polars", "matplotlib", "PIL", "numpy")
 

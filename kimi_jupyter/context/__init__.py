@@ -1,0 +1,51 @@
+"""Kernel objects → content parts: what a mentioned `@name` becomes in a request.
+
+```python
+from kimi_jupyter.context import convert, describe, Limits
+
+parts = convert(df, "df", limits=Limits(max_text_chars=4_000))  # list[TextPart | MediaPart]
+print([describe(p) for p in parts])                              # ['JSON 3,981 chars']
+```
+
+Built in: matplotlib figures/axes/subfigures and seaborn grids (PNG, same bytes for the
+same figure), PIL images, image-shaped NumPy arrays, PNG/JPEG/WebP/GIF bytes and files,
+video bytes and files (MP4, MOV, WebM, MPEG, AVI, FLV, WMV, 3GP), pandas and polars
+frames (one compact JSON part), `_repr_png_`/`_repr_jpeg_`/`_repr_markdown_` objects,
+strings, dicts and lists; anything else is its `repr`, truncated. Objects that cannot be
+sent raise `ContextError` with a one-line message. `register()` adds converters; the
+newest matching one wins. Importing this package imports none of the libraries above.
+"""
+
+from __future__ import annotations
+
+from kimi_jupyter.conversation import Part
+from kimi_jupyter.errors import ContextError
+
+from ._common import Limits
+from ._registry import Converter, Matcher, Registry
+from .parts import describe, sha256
+
+__all__ = [
+    "ContextError",
+    "Converter",
+    "Limits",
+    "Matcher",
+    "Registry",
+    "convert",
+    "describe",
+    "register",
+    "sha256",
+]
+
+
+def convert(obj: object, name: str | None = None, *, limits: Limits | None = None) -> list[Part]:
+    """The content parts for `obj`, mentioned as `@name`; raises `ContextError`.
+
+    `name` is the mention without its `@` ("df", "Out[3]"); parts then say what they are.
+    """
+    return Registry.default().convert(obj, name, limits=limits)
+
+
+def register(matcher: Matcher, converter: Converter) -> Converter:
+    """Make `converter(obj, name, limits)` handle the objects `matcher` accepts."""
+    return Registry.default().register(matcher, converter)
