@@ -45,7 +45,12 @@ def find_mentions(prompt: str) -> list[Mention]:
     ]
 
 
-_MISSING = object()
+class _NotFound:
+    def __repr__(self) -> str:
+        return "NOT_FOUND"
+
+
+NOT_FOUND: Any = _NotFound()  # the name is not defined: leave the mention as text
 
 
 def resolve(
@@ -53,11 +58,11 @@ def resolve(
     namespace: Mapping[str, Any],
     providers: Mapping[str, Callable[[], Any]] | None = None,
 ) -> Any:
-    """The object a mention names, or `None` if its name is not defined (leave it as text)."""
+    """The object a mention names, or `NOT_FOUND` if its name is not defined."""
     provider = (providers or {}).get(mention.name)
-    value = provider() if provider is not None else namespace.get(mention.name, _MISSING)
-    if value is _MISSING:
-        return None
+    value = provider() if provider is not None else namespace.get(mention.name, NOT_FOUND)
+    if value is NOT_FOUND:
+        return NOT_FOUND
     for step in mention.path:
         value = _step(value, step, mention)
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimi_jupyter.mentions import MentionError, find_mentions, resolve
+from kimi_jupyter.mentions import NOT_FOUND, MentionError, find_mentions, resolve
 
 
 def texts(prompt: str) -> list[str]:
@@ -39,7 +39,9 @@ def test_resolution_walks_attributes_and_items_only() -> None:
 
 def test_undefined_names_stay_text() -> None:
     (mention,) = find_mentions("decorate with @property")
-    assert resolve(mention, {}) is None
+    assert resolve(mention, {}) is NOT_FOUND
+    (defined,) = find_mentions("is @x set")
+    assert resolve(defined, {"x": None}) is None
 
 
 def test_providers_answer_special_names() -> None:

@@ -108,6 +108,7 @@ class LiveView:
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
         if on_stop is not None:
             self.stop_button.on_click(lambda _: on_stop())
+            _handle_clicks_on_any_shell(self.stop_button)
         self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
         self.accordion.layout.display = "none"
         self._header = w.HBox([self.stop_button, self.status, self._style])
@@ -173,6 +174,19 @@ class LiveView:
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
                 if part is not None:
                     part.close()
+
+
+def _handle_clicks_on_any_shell(widget: Any) -> None:
+    """Let a Stop click be handled while the cell is still running.
+
+    JupyterLab ≥ 4.4 sends widget messages on a subshell, but ipykernel ≥ 7 routes a comm's
+    messages back to the shell that last published on it: here the main shell, busy with
+    this very stream, so the click would wait for the answer to end. Forgetting that route
+    lets the subshell handle the click (`ChatStream.close` is safe from another thread).
+    """
+    comm = getattr(widget, "comm", None)
+    if comm is not None:
+        vars(comm).pop("_reply_subshell_id", None)
 
 
 def _block_freeze(max_tail: int = 1500) -> Callable[[str, int], int]:

@@ -20,6 +20,8 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
+    from kimi_jupyter.simulator import Simulator
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -107,7 +109,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def kimi_simulator() -> Iterator[Simulator]:
+    """The offline Kimi stand-in that kernels started by `lab_server` talk to.
+
+    The key is random per run, so tests can assert it never reaches a saved notebook.
+    """
+    from kimi_jupyter.simulator import Simulator
+
+    with Simulator(api_key=f"sk-sim-browser-{secrets.token_hex(12)}") as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, kimi_simulator: Simulator
+) -> Iterator[LabServer]:
     home = tmp_path_factory.mktemp("jupyter-home")
     root_dir = tmp_path_factory.mktemp("lab-root")
     port, token = _free_port(), secrets.token_hex(16)
@@ -124,10 +140,14 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    env = _isolated_env(home)
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+        env.pop(name, None)
+    # Kernels inherit the server's environment: every `%%kimi` goes to the simulator.
+    env["KIMI_BASE_URL"] = kimi_simulator.base_url
+    env["KIMI_API_KEY"] = kimi_simulator.api_key
     with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            args, cwd=root_dir, env=_isolated_env(home), stdout=sink, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(args, cwd=root_dir, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(proc, url, token, log)

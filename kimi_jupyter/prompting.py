@@ -1,0 +1,56 @@
+"""A prompt's mentions → the content parts sent with it (the magics and the chat share this)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kimi_jupyter.context import Limits, convert
+from kimi_jupyter.conversation import Part
+from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
+
+
+@dataclass(frozen=True)
+class PartsOf:
+    """A provider's answer that is already content parts (`@last`, `@error`)."""
+
+    parts: list[Part]
+
+
+@dataclass
+class Context:
+    """What a prompt's mentions resolved to: parts to send, and mentions left as text."""
+
+    parts: list[Part] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+    @property
+    def note(self) -> str | None:
+        if not self.unresolved:
+            return None
+        names = ", ".join(self.unresolved)
+        return f"{names}: not defined here, sent as plain text"
+
+
+def gather(
+    prompt: str,
+    namespace: Mapping[str, Any],
+    providers: Mapping[str, Callable[[], Any]] | None = None,
+    limits: Limits | None = None,
+) -> Context:
+    """Resolve every mention once, in order; raises `MentionError` / `ContextError`."""
+    context = Context()
+    seen: set[str] = set()
+    for mention in find_mentions(prompt):
+        if mention.text in seen:
+            continue
+        seen.add(mention.text)
+        value = resolve(mention, namespace, providers)
+        if value is NOT_FOUND:
+            context.unresolved.append(mention.text)
+        elif isinstance(value, PartsOf):
+            context.parts.extend(value.parts)
+        else:
+            context.parts.extend(convert(value, mention.text[1:], limits=limits))
+    return context
