@@ -32,7 +32,10 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def unload_ipython_extension(ipython: Any) -> None:
     """`%unload_ext kimi_jupyter`: stop treating `%kimi …?` lines specially."""
-    from .magics import protect_questions
+    from .magics import KimiMagics, protect_questions
 
     if protect_questions in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_questions)
+    magics = ipython.magics_manager.registry.get(KimiMagics.__name__)
+    if magics is not None:
+        magics.capture.uninstall()

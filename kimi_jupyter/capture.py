@@ -53,6 +53,16 @@ class CellCapture:
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
         self._shell = shell
+        self._original_publish = original
+
+    def uninstall(self) -> None:
+        shell = getattr(self, "_shell", None)
+        if shell is None:
+            return
+        shell.display_pub.publish = self._original_publish
+        shell.events.unregister("pre_run_cell", self.pre_run_cell)
+        shell.events.unregister("post_run_cell", self.post_run_cell)
+        self._shell = None
 
     def pre_run_cell(self, info: Any) -> None:
         self._current = CellRecord(code=getattr(info, "raw_cell", "") or "")
@@ -75,7 +85,7 @@ class CellCapture:
             formatted, _ = shell.display_formatter.format(value)
             self.record_into(cell, formatted)
         if result.error_in_exec is not None:
-            cell.error = "".join(traceback.format_exception(result.error_in_exec)).strip()
+            cell.error = _user_traceback(result.error_in_exec)
             self.last_error = cell
         self.cells.append(cell)
         while sum(c.size() for c in self.cells) > self.max_bytes and len(self.cells) > 1:
@@ -113,6 +123,14 @@ class CellCapture:
                 f"@error: this cell\n```python\n{cell.code}\n```\nraised:\n```\n{cell.error}\n```"
             )
         ]
+
+
+def _user_traceback(error: BaseException) -> str:
+    """The traceback from the user's code down: IPython's own frames are noise to the model."""
+    tb = error.__traceback__
+    while tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith("IPython."):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb)).strip()
 
 
 def _is_kimi_cell(code: str) -> bool:

@@ -94,6 +94,15 @@ class Chat:
         payload, dropped = target.request(message, self.settings, opts, cell_id=cell_id)
         return ChatStream(self._get_client(), target, message, payload, dropped, cell_id)
 
+    def preview(
+        self, prompt: str, *objects: Part | str, session: str | None = None, **options: Any
+    ) -> tuple[Message, dict[str, Any]]:
+        """What `ask` would send (the user message and the whole payload), sending nothing."""
+        message = _user_message(prompt, objects)
+        target = self._sessions.get(session or self.session_name)
+        payload, _ = target.request(message, self.settings, self._options(options))
+        return message, payload
+
     @property
     def sessions(self) -> Sessions:
         return self._sessions

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -17,11 +18,20 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode, default
 
 from kimi_jupyter import __version__
+from kimi_jupyter.capture import CellCapture
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.errors import KimiError
+from kimi_jupyter.prompting import PartsOf, gather
 from kimi_jupyter.render.display import show_turn
+from kimi_jupyter.render.dryrun import dry_run_bundle
 
 _QUESTION = re.compile(r"^%kimi\s+(?P<text>.*\S)\s*$")
+
+
+def _display(bundle: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)
 
 
 def protect_questions(lines: list[str]) -> list[str]:
@@ -45,7 +55,6 @@ _LATER = {
     "tools": "--tools (kernel functions)",
     "code": "--code",
     "out": "-o/--out",
-    "dry_run": "--dry-run",
 }
 
 
@@ -73,6 +82,9 @@ class KimiMagics(Magics):
         super().__init__(shell, **kwargs)
         self._chat: Chat | None = None
         self._chat_settings: dict[str, Any] = {}
+        self.capture = CellCapture()
+        if shell is not None and hasattr(shell, "display_pub"):
+            self.capture.install(shell)
 
     @magic_arguments()
     @argument("-s", "--session", help="Named session (default: 'default')")
@@ -132,11 +144,36 @@ class KimiMagics(Magics):
     def _ask(self, prompt: str, args: Any) -> Any:
         chat = self._get_chat()
         name = args.session or self.session
-        if args.new:
-            chat.sessions.new(name, system=args.system)
-        elif args.system is not None:
-            chat.sessions.get(name, system=args.system)
-        options = {
+        try:
+            # Everything that can fail on bad input happens before the session is touched.
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            context = gather(prompt, namespace, self._providers())
+            if args.dry_run:
+                message, payload = chat.preview(
+                    prompt, *context.parts, session=name, **self._options(args)
+                )
+                _display(dry_run_bundle(message, payload))
+                return None
+            if args.new:
+                chat.sessions.new(name, system=args.system)
+            elif args.system is not None:
+                chat.sessions.get(name, system=args.system)
+            show_turn(
+                chat,
+                prompt,
+                *context.parts,
+                session=name,
+                cell_id=self._cell_id(),
+                view=self._view(),
+                options=self._options(args),
+                note=context.note,
+            )
+        except KimiError as exc:
+            raise UsageError(str(exc)) from None
+        return None
+
+    def _options(self, args: Any) -> dict[str, Any]:
+        return {
             "thinking": self.thinking and not args.no_thinking,
             "keep_thinking": args.keep_thinking,
             "max_completion_tokens": args.max_tokens or self.max_tokens,
@@ -146,18 +183,12 @@ class KimiMagics(Magics):
             "model": args.model,
             "stream": not args.no_stream,
         }
-        try:
-            show_turn(
-                chat,
-                prompt,
-                session=name,
-                cell_id=self._cell_id(),
-                view=self._view(),
-                options=options,
-            )
-        except KimiError as exc:
-            raise UsageError(str(exc)) from None
-        return None
+
+    def _providers(self) -> dict[str, Callable[[], Any]]:
+        return {
+            "last": lambda: PartsOf(self.capture.last_parts()),
+            "error": lambda: PartsOf(self.capture.error_parts()),
+        }
 
     def _get_chat(self) -> Chat:
         explicit: dict[str, Any] = {

@@ -178,3 +178,91 @@ def test_version(ip: InteractiveShell) -> None:
     import kimi_jupyter
 
     assert ip.run_line_magic("kimi", "version") == kimi_jupyter.__version__
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = zlib.compress(b"\0" * (width * 3 + 1) * height)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def test_mentions_send_json_and_image_parts(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    ip.user_ns["df"] = pd.DataFrame({"city": ["Paris", "Oslo"], "temp": [21.5, 9.0]})
+    ip.user_ns["img"] = png_bytes(7, 5)
+    cell(ip, "--no-thinking", "compare @df with @img, write to ana@example.com about @nowhere")
+    content = sim.requests[-1]["messages"][-1]["content"]
+    assert content[0] == {
+        "type": "text",
+        "text": "compare @df with @img, write to ana@example.com about @nowhere",
+    }
+    assert '"name":"df"' in content[1]["text"]
+    assert content[3]["image_url"]["url"].startswith("data:image/png;base64,")
+    out = capsys.readouterr().out
+    assert "Image 1: PNG, 7×5 pixels" in out
+    assert "[@nowhere: not defined here, sent as plain text]" in out
+
+
+def test_last_and_error_mentions(ip: InteractiveShell, sim: Simulator) -> None:
+    ip.run_cell("print('hello')\n6 * 7")
+    cell(ip, "--no-thinking", "what did @last show?")
+    texts = [p.get("text", "") for p in sim.requests[-1]["messages"][-1]["content"]]
+    assert "42" in texts
+    ip.run_cell("values = [1]\nvalues[3]")
+    cell(ip, "--no-thinking", "why @error")
+    error = sim.requests[-1]["messages"][-1]["content"][1]["text"]
+    assert "values[3]" in error
+    assert "IndexError: list index out of range" in error
+    assert "interactiveshell.py" not in error
+
+
+def test_dry_run_sends_nothing_and_lists_the_parts(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.user_ns["img"] = png_bytes(9, 4)
+    before = len(sim.requests)
+    cell(ip, "--dry-run", "look at @img")
+    assert len(sim.requests) == before
+    out = capsys.readouterr().out
+    assert "Dry run: nothing was sent" in out
+    assert "image/png 9×4" in out
+    assert sessions().get("default").exchanges == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("see @Out[99]", "@Out[99]: no entry 99"),
+        ("see @svg", "@svg: SVG images are not accepted; send PNG, JPEG, WebP or GIF"),
+        ("see @blob", "@blob: these 4 bytes are not a PNG, JPEG, WebP or GIF image or a video"),
+    ],
+)
+def test_bad_mentions_are_one_line_errors_and_leave_the_session_alone(
+    ip: InteractiveShell, sim: Simulator, body: str, message: str
+) -> None:
+    cell(ip, "--no-thinking", "keep me")
+    ip.user_ns.update(
+        svg=b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', blob=b"\x00\x01\x02\x03"
+    )
+    ip.user_ns.setdefault("Out", {})
+    before = len(sim.requests)
+    with pytest.raises(UsageError) as info:
+        cell(ip, "--new --system S", body)
+    assert str(info.value).startswith(message)
+    assert len(sim.requests) == before
+    (kept,) = sessions().get("default").exchanges
+    assert kept.prompt.content == "keep me"
+    assert sessions().get("default").system is None

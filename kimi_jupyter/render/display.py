@@ -21,6 +21,7 @@ def show_turn(
     view: str,
     cell_id: str | None = None,
     options: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> Turn:
     """Stream the answer into a live view; on any ending, replace it with the saved output.
 
@@ -34,7 +35,7 @@ def show_turn(
         return turn
     stream = chat.stream(prompt, *objects, session=session, cell_id=cell_id, **opts)
     if view == "widget":
-        return _show_widget(chat, stream, session)
+        return _show_widget(chat, stream, session, note)
     if view == "static":  # headless runs: no widgets at all, only what the notebook keeps
         failure = _pump(chat, stream, lambda _event: None, lambda _text: None)
         _show_final(stream.turn, session, "widget")
@@ -42,6 +43,8 @@ def show_turn(
             raise failure
         return stream.turn
     text = TextView()
+    if note:
+        text.notify(note)
     failure = _pump(chat, stream, text.add, text.notify)
     text.finish(stream.turn)
     if failure is not None:
@@ -49,12 +52,12 @@ def show_turn(
     return stream.turn
 
 
-def _show_widget(chat: Chat, stream: ChatStream, session: str) -> Turn:
+def _show_widget(chat: Chat, stream: ChatStream, session: str, note: str | None) -> Turn:
     from IPython.display import display
 
     from kimi_jupyter.render.widget import LiveView
 
-    live = LiveView(on_stop=stream.close)
+    live = LiveView(on_stop=stream.close, note=note)
     handle = display(live.widget, display_id=True)
     failure: BaseException | None = None
     try:

@@ -77,6 +77,7 @@ class Progress:
     reasoning_deltas: int = 0
     answer_deltas: int = 0
     usage: Usage | None = None
+    note: str | None = None  # e.g. which @mentions were left as text
 
     def add(self, event: Event, now: float) -> None:
         if self.first_token is None and not isinstance(event, Usage):
@@ -117,4 +118,6 @@ class Progress:
             parts.append(f"{self.tokens:,} tokens")
             if self.first_token is not None and now > self.first_token:
                 parts.append(f"{self.tokens / (now - self.first_token):,.0f} tok/s")
+        if self.note:
+            parts.append(self.note)
         return " · ".join(parts)

@@ -88,6 +88,7 @@ class LiveView:
         on_stop: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         interval: float = 0.05,
+        note: str | None = None,
     ) -> None:
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
@@ -95,7 +96,7 @@ class LiveView:
         self._clock, self._interval = clock, interval
         self._status_interval, self._last_status = 0.25, float("-inf")
         self._max_latency = 0.25
-        self.progress = Progress(started=clock())
+        self.progress = Progress(started=clock(), note=note)
         self._last_paint = float("-inf")
         layout, html_style, math_style = w.Layout(), HTMLStyle(), HTMLMathStyle()
         self._shared = [layout, html_style, math_style]
@@ -104,7 +105,7 @@ class LiveView:
         self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
         self.answer = _Pane(math_widget, render_markdown, _block_freeze())
         self._style = w.HTML(_CSS, layout=layout, style=html_style)  # sent once
-        self.status = w.HTML(_status_html("connecting"))
+        self.status = w.HTML(_status_html(self.progress.status_text(self.progress.started)))
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
         if on_stop is not None:
             self.stop_button.on_click(lambda _: on_stop())
