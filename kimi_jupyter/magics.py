@@ -17,7 +17,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode, default
 
-from kimi_jupyter import __version__
+from kimi_jupyter import __version__, commands
 from kimi_jupyter.capture import CellCapture
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.errors import KimiError
@@ -48,6 +48,15 @@ def protect_questions(lines: list[str]) -> list[str]:
         out.append(line)
     return out
 
+
+_SUBCOMMANDS = frozenset(
+    {"reset", "undo", "history", "sessions", "usage", "save", "load", "retry", "fix", "version"}
+)
+_TAKES_SESSION = frozenset({"reset", "undo", "history"})
+_FIX_PROMPT = (
+    "This cell raised an error. Explain the cause in one or two sentences, then give the "
+    "corrected code. @error"
+)
 
 _LATER = {
     "json": "--json (structured answers)",
@@ -135,8 +144,8 @@ class KimiMagics(Magics):
         for name, label in _LATER.items():
             if getattr(args, name):
                 raise UsageError(f"{label} is not available in this version of kimi-jupyter")
-        if cell is None and args.question and args.question[0] == "version":
-            return __version__
+        if cell is None and args.question and args.question[0] in _SUBCOMMANDS:
+            return self._command(args.question[0], args.question[1:], args)
         if not prompt.strip():
             raise UsageError("%%kimi: write the question in the cell (or after %kimi)")
         return self._ask(prompt.strip(), args)
@@ -170,6 +179,51 @@ class KimiMagics(Magics):
             )
         except KimiError as exc:
             raise UsageError(str(exc)) from None
+        return None
+
+    def _command(self, name: str, rest: list[str], args: Any) -> Any:
+        """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|version …`."""
+        sessions = self._get_chat().sessions
+        session = args.session or (rest[0] if rest and name in _TAKES_SESSION else self.session)
+        try:
+            if name == "version":
+                return __version__
+            if name == "fix":
+                return self._ask(_FIX_PROMPT, args)
+            if name == "retry":
+                return self._retry(session, args)
+            if name in ("save", "load"):
+                if len(rest) != 1:
+                    raise KimiError(f"usage: %kimi {name} PATH.ipynb [-s SESSION]")
+                bundle = getattr(commands, name)(sessions, session, rest[0])
+            elif name in ("sessions", "usage"):
+                bundle = getattr(commands, "list_sessions" if name == "sessions" else name)(
+                    sessions
+                )
+            else:
+                bundle = getattr(commands, name)(sessions, session)
+        except KimiError as exc:
+            raise UsageError(str(exc)) from None
+        _display(bundle)
+        return None
+
+    def _retry(self, session_name: str, args: Any) -> Any:
+        session = self._get_chat().sessions.get(session_name)
+        with session.lock:
+            if not session.exchanges:
+                raise KimiError(f"session {session_name!r} has nothing to retry")
+            last = session.exchanges.pop()
+        content = last.prompt.content
+        prompt = content if isinstance(content, str) else getattr(content[0], "text", "")
+        parts = () if isinstance(content, str) else content[1:]
+        count = len(session.exchanges)
+        try:
+            show_turn(self._get_chat(), prompt, *parts, session=session_name, view=self._view(),
+                      options=self._options(args))  # fmt: skip
+        except KimiError:
+            if len(session.exchanges) == count:  # nothing arrived: put the old turn back
+                session.record(last)
+            raise
         return None
 
     def _options(self, args: Any) -> dict[str, Any]:

@@ -266,3 +266,58 @@ def test_bad_mentions_are_one_line_errors_and_leave_the_session_alone(
     (kept,) = sessions().get("default").exchanges
     assert kept.prompt.content == "keep me"
     assert sessions().get("default").system is None
+
+
+def test_session_commands(ip: InteractiveShell, sim: Simulator, tmp_path: Any,
+                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    cell(ip, "--no-thinking", "one")
+    cell(ip, "--no-thinking -s other", "elsewhere")
+    cell(ip, "--no-thinking", "two")
+    capsys.readouterr()
+    ip.run_cell("%kimi sessions")
+    assert "default: 2 turn(s)\nother: 1 turn(s)" in capsys.readouterr().out
+    ip.run_cell("%kimi history")
+    out = capsys.readouterr().out
+    assert "Session 'default': 2 turn(s)" in out
+    assert "1. [done] one (" in out
+    ip.run_cell("%kimi usage")
+    assert "kernel total: " in capsys.readouterr().out
+    path = tmp_path / "talk.ipynb"
+    ip.run_cell(f"%kimi save {path}")
+    ip.run_cell("%kimi undo")
+    assert [e.prompt.content for e in sessions().get("default").exchanges] == ["one"]
+    before = len(sim.requests)
+    ip.run_cell("%kimi retry")
+    assert len(sim.requests) == before + 1
+    assert sim.requests[-1]["messages"][-1]["content"] == "one"
+    ip.run_cell("%kimi reset")
+    assert sessions().get("default").exchanges == []
+    ip.run_cell(f"%kimi load {path}")
+    loaded = sessions().get("default").exchanges
+    assert [e.prompt.content for e in loaded] == ["one", "two"]
+    assert loaded[0].turn.answer.startswith("[Kimi simulator]")
+    cell(ip, "--no-thinking", "after the restart")
+    assert [m["role"] for m in sim.requests[-1]["messages"]] == ["user", "assistant"] * 2 + ["user"]
+
+
+def test_session_command_errors(ip: InteractiveShell, tmp_path: Any) -> None:
+    import nbformat
+
+    empty = tmp_path / "empty.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), str(empty))
+    with pytest.raises(UsageError, match=r"empty\.ipynb has no Kimi outputs to load"):
+        ip.run_line_magic("kimi", f"load {empty}")
+    with pytest.raises(UsageError, match="no session 'nope'"):
+        ip.run_line_magic("kimi", "history nope")
+    with pytest.raises(UsageError, match="has nothing to retry"):
+        ip.run_line_magic("kimi", "retry")
+    with pytest.raises(UsageError, match=r"usage: %kimi save PATH\.ipynb"):
+        ip.run_line_magic("kimi", "save")
+
+
+def test_fix_explains_the_last_error(ip: InteractiveShell, sim: Simulator) -> None:
+    ip.run_cell("{}['missing']")
+    ip.run_line_magic("kimi", "--no-thinking fix")
+    content = sim.requests[-1]["messages"][-1]["content"]
+    assert content[0]["text"].startswith("This cell raised an error.")
+    assert "KeyError: 'missing'" in content[1]["text"]

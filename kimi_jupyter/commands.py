@@ -1,0 +1,199 @@
+"""`%kimi` session commands that talk no HTTP: reset, undo, history, sessions, usage, save, load.
+
+Each returns a text/plain + text/html bundle (or raises `KimiError` with a one-line message).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from kimi_jupyter.conversation import Exchange, Message, Session, Sessions
+from kimi_jupyter.errors import KimiError
+from kimi_jupyter.events import Usage
+from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
+from kimi_jupyter.turn import Status, Timings, ToolCall, Turn
+
+
+def _bundle(lines: list[str]) -> dict[str, str]:
+    rows = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    return {"text/plain": "\n".join(lines), "text/html": f"<div class='kimi-command'>{rows}</div>"}
+
+
+def _existing(sessions: Sessions, name: str) -> Session:
+    if name not in sessions:
+        known = ", ".join(sessions.names()) or "none yet"
+        raise KimiError(f"no session {name!r} (sessions: {known})")
+    return sessions.get(name)
+
+
+def reset(sessions: Sessions, name: str) -> dict[str, str]:
+    session = _existing(sessions, name)
+    count = len(session.exchanges)
+    session.reset()
+    return _bundle([f"Session {name!r} cleared ({count} turn(s) dropped)."])
+
+
+def undo(sessions: Sessions, name: str) -> dict[str, str]:
+    session = _existing(sessions, name)
+    with session.lock:
+        if not session.exchanges:
+            raise KimiError(f"session {name!r} has no turn to undo")
+        dropped = session.exchanges.pop()
+    return _bundle([f"Dropped the last turn of {name!r}: {_first_line(dropped.prompt)}"])
+
+
+def history(sessions: Sessions, name: str) -> dict[str, str]:
+    session = _existing(sessions, name)
+    lines = [f"Session {name!r}: {len(session.exchanges)} turn(s)"]
+    if session.system:
+        lines.append(f"  system: {session.system[:80]}")
+    for i, exchange in enumerate(session.exchanges, 1):
+        usage = exchange.turn.usage
+        tokens = f"{usage.total_tokens:,} tokens" if usage else "no usage"
+        media = _media_count(exchange.prompt)
+        extra = f", {media} media part(s)" if media else ""
+        lines.append(
+            f"  {i}. [{exchange.turn.status}] {_first_line(exchange.prompt)} ({tokens}{extra})"
+        )
+    return _bundle(lines)
+
+
+def list_sessions(sessions: Sessions) -> dict[str, str]:
+    names = sessions.names()
+    if not names:
+        return _bundle(["No sessions yet."])
+    return _bundle([f"{name}: {len(sessions.get(name).exchanges)} turn(s)" for name in names])
+
+
+def usage(sessions: Sessions) -> dict[str, str]:
+    lines, total = [], Usage()
+    for name in sessions.names():
+        summed = _sum(e.turn.usage for e in sessions.get(name).exchanges)
+        total = _sum([total, summed])
+        lines.append(f"{name}: {_usage_line(summed)}")
+    lines.append(f"kernel total: {_usage_line(total)}")
+    return _bundle(lines)
+
+
+def save(sessions: Sessions, name: str, path: str) -> dict[str, str]:
+    """The session as a notebook: prompts as `%%kimi` cells, answers as their outputs."""
+    import nbformat
+
+    session = _existing(sessions, name)
+    notebook = nbformat.v4.new_notebook()
+    for exchange in session.exchanges:
+        cell = nbformat.v4.new_code_cell(f"%%kimi -s {name}\n{_prompt_text(exchange.prompt)}")
+        cell.outputs = [
+            nbformat.v4.new_output("display_data", data=static_bundle(exchange.turn, name))
+        ]
+        notebook.cells.append(cell)
+    target = Path(path).expanduser()
+    if target.suffix != ".ipynb":
+        raise KimiError(f"save to a .ipynb file, not {target.name!r}")
+    nbformat.write(notebook, str(target))
+    return _bundle([f"Saved {len(session.exchanges)} turn(s) of {name!r} to {target}."])
+
+
+def load(sessions: Sessions, name: str, path: str) -> dict[str, str]:
+    """Rebuild a session from the Kimi outputs of a saved notebook (after a kernel restart)."""
+    import nbformat
+
+    target = Path(path).expanduser()
+    try:
+        notebook = nbformat.read(str(target), as_version=4)
+    except (OSError, ValueError) as exc:
+        raise KimiError(f"cannot read {target}: {exc}") from None
+    exchanges = [x for cell in notebook.cells if cell.cell_type == "code" for x in _exchanges(cell)]
+    if not exchanges:
+        raise KimiError(f"{target.name} has no Kimi outputs to load")
+    session = sessions.new(name, system=None)
+    for exchange in exchanges:
+        session.record(exchange)
+    return _bundle([f"Loaded {len(exchanges)} turn(s) from {target.name} into {name!r}."])
+
+
+def _exchanges(cell: Any) -> list[Exchange]:
+    found = []
+    for output in cell.get("outputs", []):
+        record = output.get("data", {}).get(TURN_MIME)
+        if isinstance(record, dict) and record.get("answer") is not None:
+            prompt = (
+                cell.source.split("\n", 1)[1] if cell.source.startswith("%%kimi") else cell.source
+            )
+            found.append(Exchange(Message("user", prompt.strip()), _turn(record)))
+    return found
+
+
+def _turn(record: dict[str, Any]) -> Turn:
+    usage = record.get("usage") or None
+    calls = tuple(
+        ToolCall(
+            c["id"], c["function"]["name"], c["function"]["arguments"], c.get("type", "function")
+        )
+        for c in record.get("tool_calls") or ()
+    )
+    timings = record.get("timings") or {}
+    return Turn(
+        answer=str(record.get("answer") or ""),
+        reasoning=str(record.get("reasoning") or ""),
+        tool_calls=calls,
+        usage=Usage(**{k: int(v or 0) for k, v in usage.items()}) if usage else None,
+        finish_reason=record.get("finish_reason"),
+        model=str(record.get("model") or ""),
+        timings=Timings(
+            timings.get("first_token"), timings.get("reasoning"), timings.get("total") or 0.0
+        ),
+        status=_status(record.get("status")),
+        id=str(record.get("id") or Turn().id),
+    )
+
+
+def _status(value: object) -> Status:
+    if value == "stopped":
+        return "stopped"
+    return "failed" if value == "failed" else "done"
+
+
+def _sum(usages: Any) -> Usage:
+    fields = (
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cached_tokens",
+        "reasoning_tokens",
+    )
+    totals = dict.fromkeys(fields, 0)
+    for item in usages:
+        if item is not None:
+            for field in fields:
+                totals[field] += getattr(item, field)
+    return Usage(**totals)
+
+
+def _usage_line(u: Usage) -> str:
+    return (
+        f"{u.total_tokens:,} tokens ({u.prompt_tokens:,} prompt, {u.cached_tokens:,} cached, "
+        f"{u.completion_tokens:,} completion, {u.reasoning_tokens:,} thinking)"
+    )
+
+
+def _prompt_text(message: Message) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    return "\n".join(getattr(p, "text", "") for p in message.content[:1])
+
+
+def _first_line(message: Message) -> str:
+    text = _prompt_text(message).strip().splitlines()
+    first = text[0] if text else ""
+    return first if len(first) <= 70 else first[:69] + "…"
+
+
+def _media_count(message: Message) -> int:
+    return (
+        0
+        if isinstance(message.content, str)
+        else sum(1 for p in message.content if hasattr(p, "data"))
+    )
