@@ -24,6 +24,15 @@ from kimi_jupyter.errors import KimiError
 from kimi_jupyter.prompting import PartsOf, gather
 from kimi_jupyter.render.display import show_turn
 from kimi_jupyter.render.dryrun import dry_run_bundle
+from kimi_jupyter.structured import (
+    CODE_INSTRUCTION,
+    Shape,
+    check_variable_name,
+    first_code_block,
+    json_shape,
+    schema_shape,
+)
+from kimi_jupyter.turn import Turn
 
 _QUESTION = re.compile(r"^%kimi\s+(?P<text>.*\S)\s*$")
 
@@ -58,13 +67,7 @@ _FIX_PROMPT = (
     "corrected code. @error"
 )
 
-_LATER = {
-    "json": "--json (structured answers)",
-    "schema": "--schema",
-    "tools": "--tools (kernel functions)",
-    "code": "--code",
-    "out": "-o/--out",
-}
+_LATER = {"tools": "--tools (kernel functions)"}
 
 
 @magics_class
@@ -153,33 +156,49 @@ class KimiMagics(Magics):
     def _ask(self, prompt: str, args: Any) -> Any:
         chat = self._get_chat()
         name = args.session or self.session
+        namespace = self.shell.user_ns if self.shell is not None else {}
         try:
             # Everything that can fail on bad input happens before the session is touched.
-            namespace = self.shell.user_ns if self.shell is not None else {}
+            shape = self._shape(args, namespace)
+            out = check_variable_name(args.out) if args.out else None
             context = gather(prompt, namespace, self._providers())
+            options = {**self._options(args), "response_format": shape.response_format}
+            text = prompt + shape.instruction + (CODE_INSTRUCTION if args.code else "")
             if args.dry_run:
-                message, payload = chat.preview(
-                    prompt, *context.parts, session=name, **self._options(args)
-                )
+                message, payload = chat.preview(text, *context.parts, session=name, **options)
                 _display(dry_run_bundle(message, payload))
                 return None
             if args.new:
                 chat.sessions.new(name, system=args.system)
             elif args.system is not None:
                 chat.sessions.get(name, system=args.system)
-            show_turn(
-                chat,
-                prompt,
-                *context.parts,
-                session=name,
-                cell_id=self._cell_id(),
-                view=self._view(),
-                options=self._options(args),
-                note=context.note,
-            )
+            turn = show_turn(chat, text, *context.parts, session=name, cell_id=self._cell_id(),
+                             view=self._view(), options=options, note=context.note)  # fmt: skip
+            return self._result(turn, shape, out, args, namespace)
         except KimiError as exc:
             raise UsageError(str(exc)) from None
-        return None
+
+    def _shape(self, args: Any, namespace: dict[str, Any]) -> Shape:
+        if args.schema:
+            return schema_shape(args.schema, namespace)
+        return json_shape() if args.json else Shape()
+
+    def _result(
+        self, turn: Turn, shape: Shape, out: str | None, args: Any, namespace: dict[str, Any]
+    ) -> Any:
+        """`--json`/`--schema`: the parsed value is the cell's result; `-o` stores it."""
+        if args.code:
+            code = first_code_block(turn.answer)
+            if code is None:
+                raise KimiError("--code: the answer has no code block")
+            if self.shell is not None:
+                self.shell.set_next_input(code, replace=False)  # a new cell below, in Jupyter
+            value: Any = code
+        else:
+            value = shape.parse(turn.answer) if turn.status == "done" else turn.answer
+        if out is not None:
+            namespace[out] = value
+        return value if shape.response_format is not None and out is None else None
 
     def _command(self, name: str, rest: list[str], args: Any) -> Any:
         """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|version …`."""

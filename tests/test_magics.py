@@ -321,3 +321,75 @@ def test_fix_explains_the_last_error(ip: InteractiveShell, sim: Simulator) -> No
     content = sim.requests[-1]["messages"][-1]["content"]
     assert content[0]["text"].startswith("This cell raised an error.")
     assert "KeyError: 'missing'" in content[1]["text"]
+
+
+def test_json_answer_becomes_the_cell_result_and_a_variable(
+    ip: InteractiveShell, sim: Simulator
+) -> None:
+    value = cell(ip, "--no-thinking --json", "list three colours")
+    assert isinstance(value, dict)
+    sent = sim.requests[-1]
+    assert sent["response_format"] == {"type": "json_object"}
+    assert "JSON object" in sent["messages"][-1]["content"]
+    assert cell(ip, "--no-thinking --json -o colours", "again") is None
+    assert isinstance(ip.user_ns["colours"], dict)
+
+
+def test_schema_from_a_dict_and_from_a_pydantic_model(ip: InteractiveShell, sim: Simulator) -> None:
+    import pydantic
+
+    class City(pydantic.BaseModel):
+        name: str
+        population: int
+
+    ip.user_ns["City"] = City
+    ip.user_ns["city_schema"] = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                 "type": "object", "properties": {"name": {"type": "string"}},
+                                 "required": ["name"]}  # fmt: skip
+    plain = cell(ip, "--no-thinking --schema city_schema", "a city")
+    assert isinstance(plain, dict)
+    assert isinstance(plain["name"], str)
+    sent = sim.requests[-1]["response_format"]
+    assert sent["type"] == "json_schema"
+    assert sent["json_schema"]["name"] == "city_schema"
+    assert "$schema" not in sent["json_schema"]["schema"]
+    model = cell(ip, "--no-thinking --schema City", "another city")
+    assert isinstance(model, City)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--schema nothing_here", "--schema: there is no variable 'nothing_here'"),
+        ("--schema not_schema", "--schema: not_schema is a list, not a JSON schema dict"),
+        ("-o 3bad", "-o: '3bad' is not a valid variable name"),
+    ],
+)
+def test_structured_option_errors(
+    ip: InteractiveShell, sim: Simulator, line: str, message: str
+) -> None:
+    ip.user_ns["not_schema"] = [1, 2]
+    before = len(sim.requests)
+    with pytest.raises(UsageError) as info:
+        cell(ip, line, "x")
+    assert str(info.value).startswith(message)
+    assert len(sim.requests) == before
+
+
+def test_out_stores_the_answer_text(ip: InteractiveShell) -> None:
+    cell(ip, "--no-thinking -o answer", "hello")
+    assert ip.user_ns["answer"].startswith("[Kimi simulator]")
+
+
+def test_code_without_a_code_block_says_so(ip: InteractiveShell, sim: Simulator) -> None:
+    with pytest.raises(UsageError, match="--code: the answer has no code block"):
+        cell(ip, "--no-thinking --code", "plot a sine")
+    assert "fenced Python code block" in sim.requests[-1]["messages"][-1]["content"]
+
+
+def test_first_code_block_is_what_goes_into_the_next_cell() -> None:
+    from kimi_jupyter.structured import first_code_block
+
+    answer = "Here:\n\n```python\nimport numpy as np\nx = np.sin(1)\n```\n\nand ```sh\nls\n```"
+    assert first_code_block(answer) == "import numpy as np\nx = np.sin(1)"
+    assert first_code_block("no code") is None
