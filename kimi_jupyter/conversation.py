@@ -13,6 +13,7 @@ Rules that the API enforces and this module owns:
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -140,6 +141,7 @@ class Session:
         self.name = name
         self.system = system
         self.exchanges: list[Exchange] = []
+        self.media: dict[str, MediaPart] = {}  # by SHA-256: each image or video kept once
         self.lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -148,6 +150,7 @@ class Session:
     def record(self, exchange: Exchange) -> None:
         """Append, or replace the exchange of the same cell (a re-run cell)."""
         with self.lock:
+            exchange = replace(exchange, prompt=self._intern(exchange.prompt))
             if exchange.cell_id is not None:
                 for i, old in enumerate(self.exchanges):
                     if old.cell_id == exchange.cell_id:
@@ -158,6 +161,18 @@ class Session:
     def reset(self) -> None:
         with self.lock:
             self.exchanges.clear()
+            self.media.clear()
+
+    def _intern(self, message: Message) -> Message:
+        if isinstance(message.content, str):
+            return message
+        parts = tuple(
+            self.media.setdefault(hashlib.sha256(p.data).hexdigest(), p)
+            if isinstance(p, MediaPart)
+            else p
+            for p in message.content
+        )
+        return replace(message, content=parts)
 
     @property
     def turns(self) -> list[Turn]:

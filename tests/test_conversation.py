@@ -227,3 +227,21 @@ def test_sessions_are_named_and_shared() -> None:
     assert sessions.get("a") is b
     assert sessions.names() == ["a"]
     assert Sessions.default() is Sessions.default()
+
+
+def test_identical_media_is_stored_once_per_session() -> None:
+    session = Session("s")
+    figure = b"\x89PNG\r\n\x1a\n" + bytes(2_000)
+    for i in range(3):
+        image = MediaPart(
+            bytes(figure), "image/png"
+        )  # a fresh copy each time, as a re-render gives
+        session.record(Exchange(Message("user", (TextPart(f"q{i}"), image)), Turn(answer="a")))
+    stored = [p for e in session.exchanges for p in e.prompt.content if isinstance(p, MediaPart)]
+    assert len(stored) == 3
+    assert len({id(p.data) for p in stored}) == 1
+    assert len(session.media) == 1
+    payload, _ = session.request(user("next"), HOSTED, Options())
+    assert (
+        sum(1 for m in payload["messages"] for p in m["content"] if p["type"] == "image_url") == 3
+    )
