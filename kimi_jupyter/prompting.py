@@ -8,6 +8,7 @@ from typing import Any
 
 from kimi_jupyter.context import Limits, convert
 from kimi_jupyter.conversation import Part
+from kimi_jupyter.errors import KimiError
 from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
 
 
@@ -24,6 +25,7 @@ class Context:
 
     parts: list[Part] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
 
     @property
     def note(self) -> str | None:
@@ -49,8 +51,16 @@ def gather(
         value = resolve(mention, namespace, providers)
         if value is NOT_FOUND:
             context.unresolved.append(mention.text)
-        elif isinstance(value, PartsOf):
+            continue
+        context.resolved.append(mention.text)
+        if isinstance(value, PartsOf):
             context.parts.extend(value.parts)
         else:
             context.parts.extend(convert(value, mention.text[1:], limits=limits))
+    leftover = prompt
+    for text in context.resolved:
+        leftover = leftover.replace(text, "")
+    if context.resolved and not leftover.strip(" \t\n.,;:?!"):
+        names = ", ".join(context.resolved)
+        raise KimiError(f"the question is empty apart from {names}: say what you want to know")
     return context

@@ -248,6 +248,7 @@ def test_dry_run_sends_nothing_and_lists_the_parts(
         ("see @Out[99]", "@Out[99]: no entry 99"),
         ("see @svg", "@svg: SVG images are not accepted; send PNG, JPEG, WebP or GIF"),
         ("see @blob", "@blob: these 4 bytes are not a PNG, JPEG, WebP or GIF image or a video"),
+        ("@fine ?", "the question is empty apart from @fine: say what you want to know"),
     ],
 )
 def test_bad_mentions_are_one_line_errors_and_leave_the_session_alone(
@@ -257,6 +258,7 @@ def test_bad_mentions_are_one_line_errors_and_leave_the_session_alone(
     ip.user_ns.update(
         svg=b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', blob=b"\x00\x01\x02\x03"
     )
+    ip.user_ns["fine"] = "some text"
     ip.user_ns.setdefault("Out", {})
     before = len(sim.requests)
     with pytest.raises(UsageError) as info:
