@@ -60,9 +60,13 @@ test-js: install
 test-py: install
 	$(BIN)/pytest
 
+# jupyter-ai-magics is installed only here, to compare %load_ext times side by side.
 bench: install
+	$(BIN)/pip install --quiet jupyter-ai-magics
 	$(BIN)/python benchmarks/bench_stream_cpu.py
 	$(BIN)/python benchmarks/bench_live_view.py
+	$(BIN)/python benchmarks/bench_context.py
+	$(BIN)/python benchmarks/bench_load_ext.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension
