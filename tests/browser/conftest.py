@@ -1,4 +1,4 @@
-"""A real JupyterLab server and Debian's Chromium, driven by Playwright's sync API."""
+"""Real JupyterLab and Notebook 7 servers and Debian's Chromium, driven by Playwright's sync API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,14 @@ class LabServer:
         return f"{self.url}/{path}?token={self.token}"
 
 
+@dataclass(frozen=True)
+class NotebookServer(LabServer):
+    """A running Jupyter Notebook 7 (`jupyter notebook`): its pages are /tree, /notebooks/…."""
+
+    def notebook_url(self, name: str) -> str:
+        return self.lab_url(f"notebooks/{name}")
+
+
 @dataclass
 class BrowserLog:
     """What the page said: console messages as (type, text), and uncaught page errors."""
@@ -81,14 +90,16 @@ def _isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
-def _wait_until_up(proc: subprocess.Popen[bytes], url: str, token: str, log: Path) -> None:
+def _wait_until_up(
+    proc: subprocess.Popen[bytes], url: str, token: str, log: Path, what: str = "jupyter lab"
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     request = urllib.request.Request(
         f"{url}/api/status", headers={"Authorization": f"token {token}"}
     )
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()}")
+            pytest.fail(f"{what} exited with {proc.returncode}:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
@@ -96,7 +107,7 @@ def _wait_until_up(proc: subprocess.Popen[bytes], url: str, token: str, log: Pat
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.25)
-    pytest.fail(f"jupyter lab did not answer /api/status in {STARTUP_TIMEOUT}s:\n{log.read_text()}")
+    pytest.fail(f"{what} did not answer /api/status in {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -120,40 +131,82 @@ def kimi_simulator() -> Iterator[Simulator]:
         yield sim
 
 
-@pytest.fixture(scope="session")
-def lab_server(
-    tmp_path_factory: pytest.TempPathFactory, kimi_simulator: Simulator
-) -> Iterator[LabServer]:
-    home = tmp_path_factory.mktemp("jupyter-home")
-    root_dir = tmp_path_factory.mktemp("lab-root")
+def _server_env(home: Path, simulator: Simulator) -> dict[str, str]:
+    """`_isolated_env` with no real Kimi credentials: kernels talk to `simulator` only."""
+    env = _isolated_env(home)
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+        env.pop(name, None)
+    # Kernels inherit the server's environment: every `%%kimi` goes to the simulator.
+    env["KIMI_BASE_URL"] = simulator.base_url
+    env["KIMI_API_KEY"] = simulator.api_key
+    return env
+
+
+@contextmanager
+def _jupyter_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    simulator: Simulator,
+    app: str,
+    app_args: list[str],
+) -> Iterator[tuple[str, str, Path]]:
+    """Run `jupyter <app>` on a free loopback port in an isolated home; yield url, token, root."""
+    home = tmp_path_factory.mktemp(f"jupyter-{app}-home")
+    root_dir = tmp_path_factory.mktemp(f"{app}-root")
     port, token = _free_port(), secrets.token_hex(16)
     log = home / "server.log"
     args = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        sys.executable, "-m", "jupyter", app, "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root_dir}",
         "--ServerApp.allow_root=True",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *app_args,
     ]  # fmt: skip
-    env = _isolated_env(home)
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        env.pop(name, None)
-    # Kernels inherit the server's environment: every `%%kimi` goes to the simulator.
-    env["KIMI_BASE_URL"] = kimi_simulator.base_url
-    env["KIMI_API_KEY"] = kimi_simulator.api_key
+    env = _server_env(home, simulator)
     with log.open("wb") as sink:
         proc = subprocess.Popen(args, cwd=root_dir, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_up(proc, url, token, log)
-        yield LabServer(url=url, token=token, root_dir=root_dir)
+        _wait_until_up(proc, url, token, log, what=f"jupyter {app}")
+        yield url, token, root_dir
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, kimi_simulator: Simulator
+) -> Iterator[LabServer]:
+    lab_args = [
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with _jupyter_server(tmp_path_factory, kimi_simulator, "lab", lab_args) as (url, token, root):
+        yield LabServer(url=url, token=token, root_dir=root)
+
+
+@pytest.fixture(scope="session")
+def notebook_server(
+    tmp_path_factory: pytest.TempPathFactory, kimi_simulator: Simulator
+) -> Iterator[NotebookServer]:
+    """Jupyter Notebook 7 (the `notebook` package), with the lab server's isolated env."""
+    try:
+        pytest.importorskip("notebook", minversion="7")
+    except pytest.skip.Exception:
+        if os.environ.get("CI"):
+            pytest.fail("Jupyter Notebook 7 is missing: pip install 'notebook>=7'")
+        raise
+    # Notebook 7 is a JupyterLab-based app: `window.jupyterapp` is its NotebookApp.
+    notebook_args = ["--JupyterNotebookApp.expose_app_in_browser=True"]
+    with _jupyter_server(tmp_path_factory, kimi_simulator, "notebook", notebook_args) as (
+        url,
+        token,
+        root,
+    ):
+        yield NotebookServer(url=url, token=token, root_dir=root)
 
 
 @pytest.fixture(scope="session")
