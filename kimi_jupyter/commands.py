@@ -5,11 +5,13 @@ Each returns a text/plain + text/html bundle (or raises `KimiError` with a one-l
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 from typing import Any
 
-from kimi_jupyter.conversation import Exchange, Message, Session, Sessions
+from kimi_jupyter.context import describe
+from kimi_jupyter.conversation import Exchange, MediaPart, Message, Session, Sessions
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import Usage
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
@@ -57,7 +59,24 @@ def history(sessions: Sessions, name: str) -> dict[str, str]:
         lines.append(
             f"  {i}. [{exchange.turn.status}] {_first_line(exchange.prompt)} ({tokens}{extra})"
         )
-    return _bundle(lines)
+    bundle = _bundle(lines)
+    thumbnails = "".join(_thumbnails(e.prompt) for e in session.exchanges)
+    if thumbnails:
+        bundle["text/html"] += f"<div class='kimi-history-media'>{thumbnails}</div>"
+    return bundle
+
+
+def _thumbnails(message: Message) -> str:
+    """Small inline copies of the images a turn sent (our own bytes, not model output)."""
+    if isinstance(message.content, str):
+        return ""
+    images = [p for p in message.content if isinstance(p, MediaPart) and p.kind == "image_url"]
+    return "".join(
+        f"<img src='data:{p.mime};base64,{base64.b64encode(p.data).decode('ascii')}' "
+        "style='max-height:64px;max-width:96px;margin:2px' "
+        f"title='{html.escape(describe(p))}'>"
+        for p in images
+    )
 
 
 def list_sessions(sessions: Sessions) -> dict[str, str]:

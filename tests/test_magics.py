@@ -395,3 +395,13 @@ def test_first_code_block_is_what_goes_into_the_next_cell() -> None:
     answer = "Here:\n\n```python\nimport numpy as np\nx = np.sin(1)\n```\n\nand ```sh\nls\n```"
     assert first_code_block(answer) == "import numpy as np\nx = np.sin(1)"
     assert first_code_block("no code") is None
+
+
+def test_history_shows_media_as_thumbnails(ip: InteractiveShell) -> None:
+    from kimi_jupyter import commands
+
+    ip.user_ns["img"] = png_bytes(6, 6)
+    cell(ip, "--no-thinking", "what is @img")
+    bundle = commands.history(sessions(), "default")
+    assert "1 media part(s)" in bundle["text/plain"]
+    assert "<img src='data:image/png;base64," in bundle["text/html"]
