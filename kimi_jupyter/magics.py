@@ -6,6 +6,7 @@ The magic talks no HTTP and renders nothing itself: `Chat` does the first, the v
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shlex
@@ -34,7 +35,42 @@ from kimi_jupyter.structured import (
 )
 from kimi_jupyter.turn import Turn
 
+_OPTION = re.compile(r"(?P<option>--?[A-Za-z][\w-]*)(?:(?P<equals>=)|\s+|$)")
 _QUESTION = re.compile(r"^%kimi\s+(?P<text>.*\S)\s*$")
+
+
+def _shell_words(text: str) -> list[str]:
+    """POSIX splitting, so `--system "Be terse."` loses its quotes."""
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"%kimi: {exc} in {text!r}") from None
+
+
+def _split_options(parser: Any, line: str) -> tuple[list[str], str]:
+    """Leading options (values may be quoted) and the free text after them, left as typed."""
+    words: list[str] = []
+    rest = line.strip()
+    while match := _OPTION.match(rest):
+        option, rest = match["option"], rest[match.end() :]
+        words.append(option)
+        action = parser._option_string_actions.get(option)
+        if match["equals"] or (action is not None and action.nargs != 0):
+            value, rest = _first_word(rest, line)
+            words.append(value)
+        rest = rest.lstrip()
+    return words, rest
+
+
+def _first_word(text: str, line: str) -> tuple[str, str]:
+    stream = io.StringIO(text)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    try:
+        word = lexer.get_token() or ""
+    except ValueError as exc:
+        raise UsageError(f"%kimi: {exc} in {line!r}") from None
+    return word, text[stream.tell() :]
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -133,13 +169,13 @@ class KimiMagics(Magics):
     @line_cell_magic
     def kimi(self, line: str, cell: str | None = None) -> Any:
         """Ask Kimi. `%%kimi [options]` + question, or `%kimi [options] question`."""
-        # POSIX splitting, so `--system "Be terse."` loses its quotes; errors are UsageErrors.
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:
-            raise UsageError(f"%kimi: {exc} in {line!r}") from None
-        args = self.kimi.parser.parse_args(words)
-        prompt = cell if cell is not None else " ".join(args.question)
+        if cell is None:  # `%kimi [options] free text`: the text may hold quotes (doesn't)
+            words, prompt = _split_options(self.kimi.parser, line)
+            args = self.kimi.parser.parse_args(words)
+            args.question = prompt.split()
+        else:
+            args = self.kimi.parser.parse_args(_shell_words(line))
+            prompt = cell
         if cell is not None and args.question:
             raise UsageError(
                 f"%%kimi: unexpected text after the options: {' '.join(args.question)!r}"

@@ -405,3 +405,16 @@ def test_history_shows_media_as_thumbnails(ip: InteractiveShell) -> None:
     bundle = commands.history(sessions(), "default")
     assert "1 media part(s)" in bundle["text/plain"]
     assert "<img src='data:image/png;base64," in bundle["text/html"]
+
+
+def test_line_questions_keep_apostrophes_quotes_and_spacing(
+    ip: InteractiveShell, sim: Simulator
+) -> None:
+    ip.run_cell("%kimi --no-thinking -s 'my session' why doesn't \"this\"  work?")
+    assert sim.requests[-1]["messages"][-1]["content"] == 'why doesn\'t "this"  work?'
+    assert "my session" in sessions().names()
+    ip.run_cell('%kimi --system="Be brief." --max-tokens 900 it\'s fine')
+    sent = sim.requests[-1]
+    assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert sent["max_completion_tokens"] == 900
+    assert sent["messages"][-1]["content"] == "it's fine"

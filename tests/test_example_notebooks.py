@@ -1,0 +1,257 @@
+"""The example notebooks in a real kernel against the simulator: what the simulator received.
+
+Each notebook runs once (nbclient, cwd = a temporary copy's directory, so `%kimi save` writes
+there); the tests then read `sim.requests`, the bodies that reached the endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import shutil
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from kimi_jupyter.render.bundle import TURN_MIME
+from kimi_jupyter.simulator import Simulator
+
+EXAMPLES = Path(__file__).parents[1] / "example_notebooks"
+KEY = "sk-example-notebooks-key"
+FIGSIZE, DPI = (8, 4), 100  # as plots.ipynb draws `fig`
+SNS_FIGSIZE = (6, 4)  # the seaborn figure, same dpi; inline shows it cropped (bbox "tight")
+
+
+@dataclass
+class Run:
+    notebook: Any
+    requests: list[dict[str, Any]]
+    cwd: Path
+
+    def cell(self, start: str) -> Any:
+        """The code cell whose source is `start`, else the one that begins with it."""
+        code = [c for c in self.notebook.cells if c.cell_type == "code"]
+        (cell,) = [c for c in code if c.source == start] or [
+            c for c in code if c.source.startswith(start)
+        ]
+        return cell
+
+    def request(self, question: str) -> dict[str, Any]:
+        """The one request whose new (last) user message begins with `question`."""
+        (found,) = [r for r in self.requests if texts(r["messages"][-1])[0].startswith(question)]
+        return found
+
+
+def run_notebook(name: str, tmp: Path) -> Iterator[Run]:
+    shutil.copy(EXAMPLES / name, tmp / name)
+    notebook = nbformat.read(tmp / name, as_version=4)
+    with Simulator(api_key=KEY) as sim, pytest.MonkeyPatch.context() as env:
+        env.setenv("KIMI_BASE_URL", sim.base_url)
+        env.setenv("KIMI_API_KEY", KEY)
+        env.setenv("KIMI_VIEW", "static")
+        NotebookClient(notebook, timeout=60, kernel_name="python3").execute(cwd=str(tmp))
+        nbformat.write(notebook, tmp / name)
+        yield Run(notebook, list(sim.requests), tmp)
+
+
+@pytest.fixture(scope="module")
+def plots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    yield from run_notebook("plots.ipynb", tmp_path_factory.mktemp("plots"))
+
+
+@pytest.fixture(scope="module")
+def dataframes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    yield from run_notebook("dataframes.ipynb", tmp_path_factory.mktemp("dataframes"))
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    yield from run_notebook("sessions.ipynb", tmp_path_factory.mktemp("sessions"))
+
+
+def parts(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message["content"]
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+def texts(message: dict[str, Any]) -> list[str]:
+    return [p["text"] for p in parts(message) if p["type"] == "text"]
+
+
+def png_sizes(message: dict[str, Any]) -> list[tuple[int, int]]:
+    sizes = []
+    for part in parts(message):
+        if part["type"] == "image_url":
+            header, _, data = part["image_url"]["url"].partition(",")
+            assert header == "data:image/png;base64"
+            png = base64.b64decode(data)
+            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+            assert png[12:16] == b"IHDR"
+            sizes.append(struct.unpack(">II", png[16:24]))
+    return sizes
+
+
+def json_parts(message: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for text in texts(message):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def plain(cell: Any) -> str:
+    return "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs
+    )
+
+
+@pytest.mark.parametrize("name", ["plots", "dataframes", "sessions"])
+def test_runs_clean_and_saves_no_key(name: str, request: pytest.FixtureRequest) -> None:
+    run: Run = request.getfixturevalue(name)
+    assert run.requests
+    for cell in (c for c in run.notebook.cells if c.cell_type == "code"):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors or "raises-exception" in cell.metadata.get("tags", []), cell.source
+        assert "UsageError" not in plain(cell), cell.source
+    saved = "".join(p.read_text() for p in run.cwd.glob("*.ipynb"))
+    assert KEY not in saved
+    assert "application/vnd.jupyter.widget-view+json" not in saved
+    assert all(r["model"] == "kimi-k2.6" for r in run.requests)
+
+
+def test_plots_fig_travels_as_a_png_of_its_size(plots: Run) -> None:
+    assert f"figsize={FIGSIZE}, dpi={DPI}" in plots.cell("import matplotlib").source
+    new = plots.request("Look at @fig.")["messages"][-1]
+    assert png_sizes(new) == [(FIGSIZE[0] * DPI, FIGSIZE[1] * DPI)]
+    assert "@fig: matplotlib Figure" in texts(new)
+
+
+def test_plots_last_sends_the_closed_seaborn_figure(plots: Run) -> None:
+    assert f"figsize={SNS_FIGSIZE}, dpi={DPI}" in plots.cell("import pandas").source
+    new = plots.request("This is the A/B test result")["messages"][-1]
+    ((width, height),) = png_sizes(new)
+    assert SNS_FIGSIZE[0] * DPI / 2 < width <= SNS_FIGSIZE[0] * DPI
+    assert SNS_FIGSIZE[1] * DPI / 2 < height <= SNS_FIGSIZE[1] * DPI
+    assert any(t.startswith("@last:") and "sns.boxplot" in t for t in texts(new))
+
+
+def test_plots_dry_run_sends_nothing_and_shows_both_images(plots: Run) -> None:
+    assert len(plots.requests) == 2
+    assert not [r for r in plots.requests if "Compare @fig with @last" in json.dumps(r)]
+    (output,) = plots.cell("%%kimi --dry-run").outputs
+    assert output.data["text/plain"].startswith("Dry run: nothing was sent.")
+    assert f"image/png {FIGSIZE[0] * DPI}×{FIGSIZE[1] * DPI}" in output.data["text/plain"]
+    assert output.data["text/html"].count("<img src='data:image/png;base64,") == 2
+
+
+COLUMNS = ["order_time", "region", "product", "price", "quantity", "returned"]
+
+
+def test_dataframes_df_is_one_json_summary(dataframes: Run) -> None:
+    (summary,) = json_parts(dataframes.request("Here is my orders table")["messages"][-1])
+    assert (summary["name"], summary["type"], summary["shape"]) == (
+        "df",
+        "pandas.DataFrame",
+        [5000, 6],
+    )
+    columns = {c["name"]: c for c in summary["columns"]}
+    assert list(columns) == COLUMNS
+    assert columns["order_time"]["dtype"].startswith("datetime64")
+    assert columns["price"]["nulls"] == 180
+    assert columns["region"]["dtype"] == "category"
+    assert summary["head"]["columns"] == COLUMNS
+
+
+def test_dataframes_item_mention_sends_the_series(dataframes: Run) -> None:
+    (summary,) = json_parts(dataframes.request("How is @df[")["messages"][-1])
+    assert (summary["name"], summary["type"], summary["shape"]) == (
+        'df["price"]',
+        "pandas.Series",
+        [5000, 1],
+    )
+    assert [(c["name"], c["nulls"]) for c in summary["columns"]] == [("price", 180)]
+
+
+def test_dataframes_polars_frame(dataframes: Run) -> None:
+    (summary,) = json_parts(dataframes.request("Daily revenue per region")["messages"][-1])
+    assert (summary["name"], summary["type"]) == ("pl_df", "polars.DataFrame")
+    rows, cols = summary["shape"]
+    assert cols == 4
+    assert 400 < rows <= 4 * 417  # 5,000 orders 2 h apart: 417 days, 4 regions
+    assert [c["name"] for c in summary["columns"]] == ["day", "region", "revenue", "orders"]
+    assert [c["dtype"] for c in summary["columns"]][:2] == ["Date", "String"]
+
+
+def test_dataframes_dry_run_shows_the_json_and_sends_nothing(dataframes: Run) -> None:
+    assert len(dataframes.requests) == 3
+    assert not [r for r in dataframes.requests if "Which columns of" in json.dumps(r)]
+    (output,) = dataframes.cell("%kimi --dry-run").outputs
+    assert output.data["text/plain"].startswith("Dry run: nothing was sent.")
+    shown = re.findall(r"<pre[^>]*>(.*?)</pre>", output.data["text/html"], re.DOTALL)
+    summary = json.loads(html.unescape(shown[-1]))
+    assert (summary["name"], summary["shape"]) == ("df", [5000, 6])
+
+
+FIRST = "I have a table of 50,000 customer orders"
+SECOND = "And how should I deal with the class imbalance"
+
+
+def test_sessions_follow_ups_and_named_session(sessions: Run) -> None:
+    follow_up = sessions.request(SECOND)["messages"]
+    assert [m["role"] for m in follow_up] == ["user", "assistant", "user"]
+    assert follow_up[0]["content"].startswith(FIRST)
+    sql = sessions.request("Now make it work in SQLite")["messages"]
+    assert [m["role"] for m in sql] == ["system", "user", "assistant", "user"]
+    assert sql[0]["content"].startswith("You review SQL.")
+    assert sql[1]["content"].startswith("Write a query for the monthly return rate")
+    assert "Session 'default': 2 turn(s)" in plain(sessions.cell("%kimi history"))
+    assert "default: 2 turn(s)\nsql: 2 turn(s)" in plain(sessions.cell("%kimi sessions"))
+    assert "kernel total: " in plain(sessions.cell("%kimi usage"))
+
+
+def test_sessions_context_survives_save_reset_load(sessions: Run) -> None:
+    saved = nbformat.read(sessions.cwd / "conversation.ipynb", as_version=4)
+    assert [c.source.splitlines()[0] for c in saved.cells] == ["%%kimi -s default"] * 2
+    assert "cleared (2 turn(s) dropped)" in plain(sessions.cell("%kimi reset"))
+    assert "Loaded 2 turn(s)" in plain(sessions.cell("%kimi load"))
+    answers = [
+        o.data[TURN_MIME]["answer"]
+        for start in (f"%%kimi\n{FIRST}", f"%%kimi\n{SECOND}")
+        for o in sessions.cell(start).outputs
+    ]
+    history = sessions.request("Summarise the advice")["messages"][:-1]
+    assert [m["role"] for m in history] == ["user", "assistant"] * 2
+    assert history[0]["content"].startswith(FIRST)
+    assert history[2]["content"].startswith(SECOND)
+    assert [history[1]["content"], history[3]["content"]] == answers
+
+
+def test_sessions_fix_sends_the_code_and_traceback(sessions: Run) -> None:
+    (error,) = sessions.cell("1/0").outputs
+    assert error.ename == "ZeroDivisionError"
+    sent = "\n".join(texts(sessions.request("This cell raised an error.")["messages"][-1]))
+    assert "```python\n1/0\n```" in sent
+    assert "Traceback (most recent call last)" in sent
+    assert "ZeroDivisionError: division by zero" in sent
+
+
+def test_sessions_json_cell_asks_for_a_json_object(sessions: Run) -> None:
+    assert sessions.notebook.cells[-1].source.startswith("%%kimi --json")
+    body = sessions.requests[-1]
+    assert body["response_format"] == {"type": "json_object"}
+    assert texts(body["messages"][-1])[0].startswith("List the three features")
+    results = [o for o in sessions.notebook.cells[-1].outputs if o.output_type == "execute_result"]
+    assert len(results) == 1
+    assert len(sessions.requests) == 7
