@@ -18,9 +18,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode, default
 
-from kimi_jupyter import __version__, commands
+from kimi_jupyter import __version__, commands, panel
 from kimi_jupyter.capture import CellCapture
 from kimi_jupyter.chat import Chat
+from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.prompting import PartsOf, gather
 from kimi_jupyter.render.display import show_turn
@@ -133,6 +134,8 @@ class KimiMagics(Magics):
         self.capture = CellCapture()
         if shell is not None and hasattr(shell, "display_pub"):
             self.capture.install(shell)
+        if shell is not None:  # the JupyterLab chat panel's comm target, in a kernel only
+            panel.register(shell, self._get_chat, self._panel_parts)
 
     @magic_arguments()
     @argument("-s", "--session", help="Named session (default: 'default')")
@@ -292,6 +295,10 @@ class KimiMagics(Magics):
             "model": args.model,
             "stream": not args.no_stream,
         }
+
+    def _panel_parts(self, prompt: str) -> list[Part]:
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        return gather(prompt, namespace, self._providers()).parts
 
     def _providers(self) -> dict[str, Callable[[], Any]]:
         return {
