@@ -68,3 +68,19 @@ def make_client(
 
 def wire_chunks(name: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in (WIRE / name).read_text().splitlines() if line.strip()]
+
+
+def png(width: int, height: int) -> bytes:
+    """A real, minimal RGB PNG of the given size (no Pillow needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x10\x20\x30" * width for _ in range(height)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +10,8 @@ from kimi_jupyter import Chat, errors
 from kimi_jupyter.conversation import MediaPart, Sessions
 from kimi_jupyter.events import ContentDelta, Done, ReasoningDelta, Usage
 from kimi_jupyter.simulator import Simulator
+
+from helpers import png
 
 KEY = "sk-sim-chat"
 
@@ -26,18 +26,6 @@ def new_chat(sim: Simulator, **settings: object) -> Chat:
     values: dict[str, object] = {"api_key": KEY, "base_url": sim.base_url, "max_retry_wait": 10.0}
     values.update(settings)
     return Chat("t", sessions=Sessions(), **values)
-
-
-def png(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * (width * 3 + 1) * height)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 def test_ask_hello_returns_answer_reasoning_and_usage(sim: Simulator) -> None:

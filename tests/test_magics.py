@@ -13,6 +13,8 @@ from IPython.testing.globalipapp import start_ipython
 from kimi_jupyter.conversation import Sessions
 from kimi_jupyter.simulator import Simulator
 
+from helpers import png
+
 KEY = "sk-magics-test-key"
 OPTIONS = ["--session", "--new", "--system", "--no-thinking", "--keep-thinking", "--max-tokens",
            "--temperature", "--top-p", "--stop", "--json", "--schema", "--tools", "--code",
@@ -180,29 +182,13 @@ def test_version(ip: InteractiveShell) -> None:
     assert ip.run_line_magic("kimi", "version") == kimi_jupyter.__version__
 
 
-def png_bytes(width: int, height: int) -> bytes:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = zlib.compress(b"\0" * (width * 3 + 1) * height)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
-
-
 def test_mentions_send_json_and_image_parts(
     ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import pandas as pd
 
     ip.user_ns["df"] = pd.DataFrame({"city": ["Paris", "Oslo"], "temp": [21.5, 9.0]})
-    ip.user_ns["img"] = png_bytes(7, 5)
+    ip.user_ns["img"] = png(7, 5)
     cell(ip, "--no-thinking", "compare @df with @img, write to ana@example.com about @nowhere")
     content = sim.requests[-1]["messages"][-1]["content"]
     assert content[0] == {
@@ -232,7 +218,7 @@ def test_last_and_error_mentions(ip: InteractiveShell, sim: Simulator) -> None:
 def test_dry_run_sends_nothing_and_lists_the_parts(
     ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ip.user_ns["img"] = png_bytes(9, 4)
+    ip.user_ns["img"] = png(9, 4)
     before = len(sim.requests)
     cell(ip, "--dry-run", "look at @img")
     assert len(sim.requests) == before
@@ -400,7 +386,7 @@ def test_first_code_block_is_what_goes_into_the_next_cell() -> None:
 def test_history_shows_media_as_thumbnails(ip: InteractiveShell) -> None:
     from kimi_jupyter import commands
 
-    ip.user_ns["img"] = png_bytes(6, 6)
+    ip.user_ns["img"] = png(6, 6)
     cell(ip, "--no-thinking", "what is @img")
     bundle = commands.history(sessions(), "default")
     assert "1 media part(s)" in bundle["text/plain"]

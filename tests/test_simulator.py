@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ import pytest
 import kimi_jupyter.simulator as simulator_package
 from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.simulator.media import image_size
+
+from helpers import png
 
 # What a user's conftest.py does with `from kimi_jupyter.simulator import simulator`.
 simulator = simulator_package.simulator
@@ -119,21 +120,6 @@ def data_url(mime: str, payload: bytes) -> str:
 
 def image_part(mime: str, payload: bytes) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": data_url(mime, payload)}}
-
-
-def png(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\x00" + b"\x10\x20\x30" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def jpeg(width: int, height: int) -> bytes:
