@@ -37,11 +37,11 @@ $(EXT_BUILT): labextension/node_modules/.installed $(VENV)/.build-tools $(EXT_SO
 	touch $@
 
 # The editable install copies the prebuilt extension (the wheel's shared-data) into the venv;
-# it reruns whenever the extension is rebuilt. (No `labextension develop` symlink: pip would
+# it reruns whenever the extension is rebuilt (by the rule above, so the hook is skipped). (No `labextension develop` symlink: pip would
 # write and delete through it.)
 $(VENV)/.installed: $(VENV)/.build-tools $(EXT_BUILT) pyproject.toml
 	if [ -L $(VENV)/share/jupyter/labextensions/kimi-jupyter ]; then rm $(VENV)/share/jupyter/labextensions/kimi-jupyter; fi
-	$(BIN)/pip install --quiet --no-build-isolation -e ".[test,dev]"
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install --quiet --no-build-isolation -e ".[test,dev]"
 	touch $@
 
 lint: install

@@ -1,4 +1,9 @@
 /** Jest runs the TypeScript unit tests in src/__tests__ under jsdom via ts-jest. */
+
+// ES modules the tests load from node_modules: marked (the parser JupyterLab uses, a dev
+// dependency) and JupyterLab's math handling for Markdown.
+const ES_MODULES = ['marked/', '@jupyterlab/rendermime/lib/latex'];
+
 module.exports = {
   testEnvironment: 'jsdom',
   testMatch: ['<rootDir>/src/__tests__/**/*.spec.ts'],
@@ -7,7 +12,15 @@ module.exports = {
     '^.+\\.tsx?$': [
       'ts-jest',
       { tsconfig: { module: 'commonjs', types: ['jest'] } }
+    ],
+    '/node_modules/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { module: 'commonjs', allowJs: true }, isolatedModules: true }
     ]
+  },
+  transformIgnorePatterns: [`/node_modules/(?!${ES_MODULES.join('|')})`],
+  moduleNameMapper: {
+    '^marked$': '<rootDir>/node_modules/marked/lib/marked.esm.js'
   },
   collectCoverageFrom: ['src/**/*.ts', '!src/**/__tests__/**'],
   coverageReporters: ['text-summary', 'lcov']

@@ -2,13 +2,15 @@
  * What a Kimi turn looks like: thinking toggle, tool calls, the answer as untrusted
  * Markdown through JupyterLab's own Markdown renderer, a notice, and a footer.
  *
- * Model text reaches the DOM only through that renderer (sanitized) or `textContent`.
+ * Model text reaches the DOM only through that renderer (raw HTML shown as text, then
+ * sanitized) or `textContent`.
  * Loaded on the first turn output, not at start-up (see `renderer.ts`).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { addCodeCopyButtons, createCopyButton } from './clipboard';
+import { literalHtmlParser } from './literalhtml';
 import { guardSanitizer } from './sanitizer';
 import {
   footerText,
@@ -27,7 +29,10 @@ const MARKDOWN_MIME_TYPE = 'text/markdown';
 export interface ITurnContext {
   /** The options the registry created the turn renderer with (resolver, sanitizer, …). */
   options: IRenderMime.IRendererOptions;
-  /** The registry's Markdown factory; without one the answer shows as source text. */
+  /**
+   * The registry's Markdown factory; without one, or without a Markdown parser in
+   * `options`, the answer shows as source text.
+   */
   markdownFactory?: IRenderMime.IRendererFactory;
 }
 
@@ -74,16 +79,22 @@ export async function renderTurn(
   }
 }
 
-/** A Markdown renderer from the registry's factory, with the remote-resource guard. */
+/**
+ * A Markdown renderer from the registry's factory, its parser showing raw HTML as text
+ * (like the Python renderer) and its sanitizer guarded against remote resources.
+ */
 function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
   const { options, markdownFactory } = context;
-  const widget = markdownFactory
-    ? markdownFactory.createRenderer({
-        ...options,
-        mimeType: MARKDOWN_MIME_TYPE,
-        sanitizer: guardSanitizer(options.sanitizer)
-      })
-    : new PlainMarkdown();
+  const parser = options.markdownParser;
+  const widget =
+    markdownFactory && parser
+      ? markdownFactory.createRenderer({
+          ...options,
+          mimeType: MARKDOWN_MIME_TYPE,
+          markdownParser: literalHtmlParser(parser),
+          sanitizer: guardSanitizer(options.sanitizer)
+        })
+      : new PlainMarkdown();
   widget.addClass('jp-KimiTurn-answer');
   return widget;
 }

@@ -383,18 +383,16 @@ def test_hostile_answer_is_inert_live_and_after_reopen(page: Page, lab_server: L
     turn = cells.nth(1).locator(".jp-KimiTurn")
     answer = turn.locator(".jp-KimiTurn-answer")
     expect(answer).to_contain_text("Text in the last")
-    # JupyterLab's Markdown keeps sanitized HTML: the single-quoted img stays, without its
-    # handler; the escaped double-quoted one is not valid HTML any more and shows as text.
-    assert answer.locator("img").count() == 1
+    # Raw HTML shows as literal text (like the Python renderer): no img, no /files/x fetch.
+    assert answer.locator("img").count() == 0
+    assert "<img src=x onerror='window.__xss1=1'>" in answer.inner_text()
     assert "<img src=y onerror=" in answer.inner_text()
     assert answer.locator("script, img[onerror], [href^='javascript' i]").count() == 0
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-KimiTurn img')].every(img => img.complete)"
-    )
     _click_links(turn)
     _screenshot(page, "live_hostile_reopened")
     assert page.evaluate(XSS_FLAGS_JS) == [None, None, None]
     assert [url for url in requests if "remote.invalid" in url] == []
+    assert [url for url in requests if re.search(r"/files/[xy](\?|$)", url)] == []
 
 
 STOP_PROMPT = "Stop me. [[sim: chunks=3000 reasoning_chunks=20 delay_ms=10]]"  # ~30 s in full

@@ -44,11 +44,20 @@ REASONING = "First I look at the table.\nThen I write the code."
 FOOTER = "kimi-k2.6 · 200 tokens (100 cached) · 15.1 s"
 SUMMARY = "Thinking · 12.4 s · 1,532 tokens"
 
-HOSTILE_ANSWER = """Hostile answer.
+RAW_IMG = '<img src=x onerror="window.__xss1=1">'
+RAW_SCRIPT = "<script>window.__xss2=1</script>"
+HTML_CODE = '<b class="x">bold</b>'
+HOSTILE_ANSWER = f"""Hostile answer.
 
-<img src=x onerror="window.__xss1=1">
+{RAW_IMG}
 
-<script>window.__xss2=1</script>
+{RAW_SCRIPT}
+
+Inline `<i>code</i>` and math $a<b$.
+
+```html
+{HTML_CODE}
+```
 
 [click](javascript:window.__xss3=1)
 
@@ -121,6 +130,11 @@ def _screenshot(page: Page, name: str) -> None:
 
 def _is_probe(request: Request) -> bool:
     return re.search(r"/probe\.png(\?|$)", request.url) is not None
+
+
+def _is_raw_img(url: str) -> bool:
+    """The fetch `<img src=x>` would make if the answer's raw HTML were rendered."""
+    return re.search(r"/files/x(\?|$)", url) is not None
 
 
 def _kimi_errors(log: BrowserLog) -> list[str]:
@@ -210,7 +224,21 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-KimiTurn img')].every(img => img.complete)"
     )
+    answer.locator("mjx-container").wait_for()  # `$a<b$` reached MathJax whole
+    # Raw HTML shows as literal text, as in the Python renderer (CommonMark, HTML off).
+    paragraphs = answer.locator("p").all_inner_texts()
+    assert paragraphs[1:3] == [RAW_IMG, RAW_SCRIPT]
     assert answer.locator("script").count() == 0
+    sources = [img.get_attribute("src") or "" for img in answer.locator("img").all()]
+    assert len(sources) == 1, sources
+    assert "/files/probe.png?" in sources[0]
+    assert answer.locator("code").first.inner_text() == "<i>code</i>"
+    assert answer.locator("i").count() == 0
+    html_block = answer.locator("pre").filter(has_text="bold")
+    assert html_block.inner_text().strip() == HTML_CODE
+    assert html_block.locator("span[class]").count() > 0, "HTML code is not highlighted"
+    assert paragraphs[3].startswith("Inline <i>code</i> and math ")
+    assert "$" not in paragraphs[3]
     remote = answer.locator(".jp-KimiTurn-remoteImage")
     assert remote.inner_text() == "Remote image: t"
     answer.get_by_text("click").click()
@@ -226,6 +254,7 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     flags = page.evaluate("() => [1, 2, 3, 4].map(n => window[`__xss${n}`] ?? null)")
     assert flags == [None, None, None, None]
     assert [url for url in requests if "remote.invalid" in url] == []
+    assert [url for url in requests if _is_raw_img(url)] == []
 
 
 def test_unfinished_turns_show_notices(page: Page, lab_server: LabServer) -> None:

@@ -8,10 +8,11 @@ import {
   TurnRenderer
 } from '../renderer';
 import { renderTurn } from '../view';
+import { createMarkedParser, jupyterMarkdownHtml } from './jupyterMarkdown';
 
 const HOSTILE_REASONING = '<img src=y onerror="window.__xss4=1"> <b>bold</b>';
 
-/** Treats the "Markdown" as HTML and sanitizes it, like JupyterLab's renderer does. */
+/** Parses with the parser it is given, then sanitizes, like JupyterLab's renderer. */
 class FakeMarkdown extends Widget implements IRenderMime.IRenderer {
   static created: IRenderMime.IRendererOptions[] = [];
   static models: IRenderMime.IMimeModel[] = [];
@@ -21,14 +22,15 @@ class FakeMarkdown extends Widget implements IRenderMime.IRenderer {
     FakeMarkdown.created.push(_options);
   }
 
-  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     FakeMarkdown.models.push(model);
     const source = String(model.data[this._options.mimeType]);
     if (source === 'FAIL') {
-      return Promise.reject(new Error('parser broke'));
+      throw new Error('parser broke');
     }
-    this.node.innerHTML = this._options.sanitizer.sanitize(source);
-    return Promise.resolve();
+    const { markdownParser, sanitizer } = this._options;
+    const html = await jupyterMarkdownHtml(source, markdownParser!);
+    this.node.innerHTML = sanitizer.sanitize(html);
   }
 }
 
@@ -43,6 +45,7 @@ const baseSanitizer: IRenderMime.ISanitizer = {
 };
 
 const resolver = {} as IRenderMime.IResolver;
+let markdownParser = createMarkedParser();
 
 function options(): IRenderMime.IRendererOptions {
   return {
@@ -50,15 +53,16 @@ function options(): IRenderMime.IRendererOptions {
     sanitizer: baseSanitizer,
     resolver,
     linkHandler: null,
-    latexTypesetter: null
+    latexTypesetter: null,
+    markdownParser
   };
 }
 
 const TURN = {
   model: 'kimi-k2.6',
   answer:
-    '<h1>Title</h1><pre><code>x = 1\n</code></pre><script>x</script>' +
-    '<img src="http://remote.invalid/track.png" alt="t">',
+    '# Title\n\n```\nx = 1\n```\n\n<script>x</script>\n\n' +
+    '![t](http://remote.invalid/track.png) <img src=x> $a<b$',
   reasoning: HOSTILE_REASONING,
   tool_calls: [{ function: { name: 'lookup', arguments: '{"q": "x"}' } }],
   usage: { total_tokens: 200, cached_tokens: 100, reasoning_tokens: 1532 },
@@ -83,6 +87,7 @@ async function render(
 beforeEach(() => {
   FakeMarkdown.created = [];
   FakeMarkdown.models = [];
+  markdownParser = createMarkedParser();
 });
 
 describe('renderTurn', () => {
@@ -135,6 +140,32 @@ describe('renderTurn', () => {
     expect(answer.querySelector('script')).toBeNull();
     expect(answer.querySelector('img')).toBeNull();
     expect(answer.querySelector('.jp-KimiTurn-remoteImage')).not.toBeNull();
+  });
+
+  it("shows the answer's raw HTML as text, through the registry's parser", async () => {
+    const node = await render(TURN);
+    const created = FakeMarkdown.created[0];
+    expect(created.markdownParser).not.toBe(markdownParser);
+    expect(markdownParser.calls).toEqual([
+      '# Title\n\n```\nx = 1\n```\n\n\u2400script>x\u2400/script>\n\n' +
+        '![t](http://remote.invalid/track.png) \u2400img src=x> @@0@@'
+    ]);
+    const answer = node.querySelector('.jp-KimiTurn-answer') as HTMLElement;
+    expect(
+      Array.from(answer.querySelectorAll('p'), p => p.textContent)
+    ).toEqual(['<script>x</script>', 'Remote image: t <img src=x> $a<b$']);
+  });
+
+  it('shows the source as text without a Markdown parser', async () => {
+    const layout = new PanelLayout();
+    await renderTurn(layout, TURN, {
+      options: { ...options(), markdownParser: null },
+      markdownFactory
+    });
+    expect(FakeMarkdown.created).toHaveLength(0);
+    const answer = layout.widgets[2].node;
+    expect(answer.localName).toBe('pre');
+    expect(answer.textContent).toBe(TURN.answer);
   });
 
   it('adds one copy button for the answer and one per code block', async () => {
@@ -254,7 +285,7 @@ describe('TurnRenderer', () => {
     );
     expect(
       renderer.node.querySelector('.jp-KimiTurn-answer')?.textContent
-    ).toBe('two');
+    ).toBe('two\n');
     expect(renderer.node.querySelector('details')).toBeNull();
     expect(FakeMarkdown.models.every(m => !m.trusted)).toBe(true);
   });

@@ -1,0 +1,82 @@
+/**
+ * JupyterLab's Markdown pipeline, closely enough for tests: the marked version and options
+ * of `@jupyterlab/markedparser-extension` (highlighted code blocks cached by walkTokens),
+ * the math handling of `renderMarkdown`, then a sanitizer.
+ */
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { removeMath, replaceMath } from '@jupyterlab/rendermime/lib/latex';
+import { Marked, Renderer, Tokens } from 'marked';
+
+/** The class the fake highlighter gives `<` and `>`, so tests see what it was given. */
+export const ANGLE_CLASS = 'tok-angle';
+
+/** A parser like JupyterLab's; `calls` records the sources it rendered. */
+export function createMarkedParser(): IRenderMime.IMarkdownParser & {
+  calls: string[];
+} {
+  const highlights = new Map<string, string>();
+  const key = (token: Tokens.Code) => `${token.lang}\`\`\`~~~${token.text}`;
+  const renderer = new Renderer();
+  const code = renderer.code;
+  renderer.code = token =>
+    highlights.get(key(token)) ?? code.call(renderer, token);
+  const marked = new Marked({
+    async: true,
+    gfm: true,
+    renderer,
+    walkTokens: token => {
+      if (token.type === 'code' && token.lang) {
+        highlights.set(
+          key(token as Tokens.Code),
+          `<pre><code class="language-${token.lang}">${highlight(token.text)}</code></pre>`
+        );
+      }
+    }
+  });
+  const calls: string[] = [];
+  return {
+    calls,
+    render: async source => {
+      calls.push(source);
+      return marked.parse(source) as Promise<string>;
+    }
+  };
+}
+
+/** What `renderMarkdown` does before the HTML reaches the sanitizer. */
+export async function jupyterMarkdownHtml(
+  source: string,
+  parser: IRenderMime.IMarkdownParser
+): Promise<string> {
+  const parts = removeMath(source);
+  return replaceMath(await parser.render(parts['text']), parts['math']);
+}
+
+/** Render `source` into a new element the way JupyterLab's Markdown renderer does. */
+export async function renderJupyterMarkdown(
+  source: string,
+  parser: IRenderMime.IMarkdownParser,
+  sanitizer: IRenderMime.ISanitizer = { sanitize: html => html }
+): Promise<HTMLElement> {
+  const host = document.createElement('div');
+  host.innerHTML = sanitizer.sanitize(
+    await jupyterMarkdownHtml(source, parser)
+  );
+  return host;
+}
+
+/** Wrap `<` and `>` in spans, as a highlighter would mark tag brackets. */
+function highlight(text: string): string {
+  const element = document.createElement('div');
+  for (const part of text.split(/([<>])/)) {
+    if (part === '<' || part === '>') {
+      const span = document.createElement('span');
+      span.className = ANGLE_CLASS;
+      span.textContent = part;
+      element.appendChild(span);
+    } else if (part) {
+      element.appendChild(document.createTextNode(part));
+    }
+  }
+  return element.innerHTML;
+}
