@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     from ._version import __version__
@@ -14,7 +14,18 @@ from .config import Settings
 from .errors import KimiError
 from .turn import Turn
 
-__all__ = ["Chat", "ChatStream", "KimiError", "Settings", "Turn", "__version__"]
+if TYPE_CHECKING:
+    from .render.chat_widget import ChatWidget
+
+__all__ = ["Chat", "ChatStream", "ChatWidget", "KimiError", "Settings", "Turn", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ChatWidget":  # lazily: `import kimi_jupyter` stays light (STYLE rule 6)
+        from .render.chat_widget import ChatWidget
+
+        return ChatWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

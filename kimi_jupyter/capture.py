@@ -81,7 +81,9 @@ class CellCapture:
             return  # asking about @last must not make the question itself "last"
         shell = getattr(self, "_shell", None)
         value = result.result
-        if value is not None and shell is not None:
+        # An object with `_ipython_display_` showed itself through display_pub (recorded
+        # above); formatting it again would display it a second time.
+        if value is not None and shell is not None and not hasattr(value, "_ipython_display_"):
             formatted, _ = shell.display_formatter.format(value)
             self.record_into(cell, formatted)
         if result.error_in_exec is not None:

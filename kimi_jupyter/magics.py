@@ -74,6 +74,12 @@ def _first_word(text: str, line: str) -> tuple[str, str]:
     return word, text[stream.tell() :]
 
 
+def _display_object(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
 def _display(bundle: dict[str, Any]) -> None:
     from IPython.display import display
 
@@ -95,10 +101,8 @@ def protect_questions(lines: list[str]) -> list[str]:
     return out
 
 
-_SUBCOMMANDS = frozenset(
-    {"reset", "undo", "history", "sessions", "usage", "save", "load", "retry", "fix", "version"}
-)
-_TAKES_SESSION = frozenset({"reset", "undo", "history"})
+_TAKES_SESSION = frozenset({"reset", "undo", "history", "chat"})
+_SUBCOMMANDS = _TAKES_SESSION | {"sessions", "usage", "save", "load", "retry", "fix", "version"}
 _FIX_PROMPT = (
     "This cell raised an error. Explain the cause in one or two sentences, then give the "
     "corrected code. @error"
@@ -248,6 +252,8 @@ class KimiMagics(Magics):
                 return __version__
             if name == "fix":
                 return self._ask(_FIX_PROMPT, args)
+            if name == "chat":
+                return self._open_chat(session)
             if name == "retry":
                 return self._retry(session, args)
             if name in ("save", "load"):
@@ -264,6 +270,14 @@ class KimiMagics(Magics):
             raise UsageError(str(exc)) from None
         _display(bundle)
         return None
+
+    def _open_chat(self, session: str) -> None:
+        """`%kimi chat [SESSION]`: the chat widget, on this kernel's sessions and settings."""
+        from kimi_jupyter.render.chat_widget import ChatWidget
+
+        self._get_chat()  # brings `_chat_settings` up to date with the traitlets
+        # A Chat of its own (same settings, same sessions): its worker thread sets `on_retry`.
+        _display_object(ChatWidget(session, chat=Chat(session, **self._chat_settings)))
 
     def _retry(self, session_name: str, args: Any) -> Any:
         session = self._get_chat().sessions.get(session_name)

@@ -31,6 +31,7 @@ def test_public_all_is_pinned() -> None:
     assert sorted(kimi_jupyter.__all__) == [
         "Chat",
         "ChatStream",
+        "ChatWidget",
         "KimiError",
         "Settings",
         "Turn",

@@ -1,0 +1,299 @@
+"""`ChatWidget`: a chat with Kimi in the notebook, from ipywidgets core widgets only (no custom
+JavaScript: JupyterLab, Notebook 7, VS Code, Colab). ipywidgets is imported when one is made.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kimi_jupyter import commands
+from kimi_jupyter.chat import Chat, ChatStream
+from kimi_jupyter.context import describe
+from kimi_jupyter.conversation import Exchange, Part, TextPart
+from kimi_jupyter.errors import KimiError, StreamError
+from kimi_jupyter.prompting import gather
+from kimi_jupyter.render.bundle import static_html
+from kimi_jupyter.render.html import render_text
+from kimi_jupyter.render.widget import LiveView
+from kimi_jupyter.turn import Turn
+
+_CSS = (
+    "<style>.kimi-chat-user{background:var(--jp-layout-color2,#f2f2f2);border-radius:6px;"
+    "padding:.3em .6em;margin:.8em 0 .3em}.kimi-chat-notice{color:#b35900}</style>"
+)
+_PLACEHOLDER = "Message Kimi (Enter sends). Mention kernel objects with @: @df, @fig, @last"
+
+
+class ChatWidget:
+    """A chat with Kimi in the notebook: transcript, input, Send, Stop, sessions, Clear, Export.
+
+    It shares the kernel's sessions with `%%kimi`, its live view and its sanitized static
+    HTML. Mentions resolve in the kernel's namespace; the answer streams on a worker thread,
+    so Stop and other cells run meanwhile. `close()` leaves a static transcript behind.
+
+    Enter sends, with a limitation: core widgets report the text, not the keys, so a message
+    is sent when its text gains a newline typed at the very end. A newline typed between
+    lines stays, but Shift+Enter at the end cannot be told from Enter and sends too: to
+    write several lines, untick "Enter sends" (the Send button always works).
+    """
+
+    def __init__(self, session: str = "default", *, chat: Chat | None = None) -> None:
+        import ipywidgets as w
+        from ipywidgets.widgets.widget_string import HTMLMathStyle
+
+        self.chat = chat if chat is not None else Chat(session)
+        self.session = session
+        self._stream: ChatStream | None = None
+        self._worker: threading.Thread | None = None
+        self._result: Turn | None = None
+        self._shown: list[Exchange] | None = None  # None: the transcript must be rebuilt
+        self._syncing = False
+        self._display_id: str | None = None
+        self._layout, self._style = w.Layout(), HTMLMathStyle()  # shared by every entry
+        self._html = functools.partial(w.HTMLMath, layout=self._layout, style=self._style)
+        auto, self._full = w.Layout(width="auto"), w.Layout(width="100%")
+        button = functools.partial(w.Button, layout=auto)
+        self.picker = w.Dropdown(description="Session", layout=auto)
+        self.transcript = w.VBox(layout=self._full)
+        self.input = w.Textarea(placeholder=_PLACEHOLDER, rows=3, layout=self._full)
+        self.enter_sends = w.Checkbox(True, description="Enter sends", indent=False, layout=auto)
+        self.send_button = button(description="Send", icon="paper-plane", button_style="primary")
+        self.stop_button = button(description="Stop", icon="stop", tooltip="Stop the answer")
+        self.refresh_button = button(icon="refresh", tooltip="Reload sessions and transcript")
+        self.clear_button = button(description="Clear", icon="trash", tooltip="Forget the turns")
+        self.export_path = w.Text(placeholder="<session>.ipynb", layout=w.Layout(width="14em"))
+        self.export_button = button(description="Export", icon="download", tooltip="Save .ipynb")
+        self.status = w.HTML()
+        self.widget = self._assemble(w)
+        self._set_busy(False)
+        self.refresh()
+
+    def _assemble(self, w: Any) -> Any:
+        self.send_button.on_click(lambda _: self.send(wait=False))
+        self.stop_button.on_click(lambda _: self.stop())
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.clear_button.on_click(lambda _: self.clear())
+        self.export_button.on_click(lambda _: self.export())
+        self.input.observe(self._on_typing, names="value")
+        self.picker.observe(self._on_pick, names="value")
+        controls = w.HBox([self.send_button, self.stop_button, self.enter_sends,
+                           self.clear_button, self.export_path, self.export_button])  # fmt: skip
+        header = w.HBox([self.picker, self.refresh_button, w.HTML(_CSS)])
+        rows = [header, self.transcript, self.input, controls, self.status]
+        root = w.VBox(rows, layout=self._full)
+        root.add_class("kimi-chat")
+        return root
+
+    @property
+    def busy(self) -> bool:
+        return self._stream is not None
+
+    def send(self, text: str | None = None, *, wait: bool = True) -> Turn | None:
+        """Send `text`, else the input box's text, as Send does. With `wait`, return the
+        answer's turn once it ends (None if nothing was sent or nothing arrived)."""
+        if not self._submit(self.input.value if text is None else text, text is None) or not wait:
+            return None
+        self.wait()
+        return self._result
+
+    def stop(self) -> None:
+        """Stop the streaming answer; the partial answer is kept, marked stopped."""
+        if (stream := self._stream) is not None:
+            stream.close()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the streaming answer (if any) has ended; Ctrl-C / ■ stops it."""
+        if (worker := self._worker) is not None:
+            try:
+                worker.join(timeout)
+            except KeyboardInterrupt:  # the partial answer is kept, as in `%%kimi`
+                self.stop()
+                worker.join()
+
+    def refresh(self) -> None:
+        """Re-read the kernel's sessions: the picker, and the transcript if the turns changed."""
+        self._syncing = True
+        self.picker.options = list(dict.fromkeys([*self.chat.sessions.names(), self.session]))
+        self.picker.value = self.session
+        self._syncing = False
+        exchanges, shown = self._exchanges(), self._shown
+        if not self.busy and (shown is None or list(map(id, exchanges)) != list(map(id, shown))):
+            self._rebuild(exchanges)
+
+    def clear(self) -> None:
+        """Forget the current session's turns (as `%kimi reset`) and empty the transcript."""
+        if self._command(commands.reset):
+            self._rebuild([])
+
+    def export(self, path: str | None = None) -> Path | None:
+        """Write the session to a notebook (as `%kimi save`): `path`, the path box, or
+        `<session>.ipynb`. Returns where it went (None on failure, with a notice)."""
+        name = path or self.export_path.value.strip() or f"{self.session}.ipynb"
+        target = Path(name).expanduser().resolve()
+        return target if self._command(commands.save, str(target)) else None
+
+    def _command(self, command: Callable[..., dict[str, str]], *args: str) -> bool:
+        """Run a `%kimi` session command; its one line goes to the status line or a notice."""
+        if self.busy:  # while an answer streams, only its worker thread edits the transcript
+            return False
+        try:
+            line = command(self.chat.sessions, self.session, *args)["text/plain"]
+        except (KimiError, OSError) as exc:
+            self._notice(str(exc))
+            return False
+        self._status(line)
+        return True
+
+    def close(self) -> None:
+        """Stop any answer, put a static transcript where the chat was shown (what a saved
+        notebook keeps, readable without a kernel), and close every widget."""
+        self.stop()
+        self.wait()
+        if self._display_id is not None:
+            from IPython.display import update_display as update
+
+            turns = "".join(_prompt_html(e.prompt.content) + static_html(e.turn)
+                            for e in self._exchanges())  # fmt: skip
+            bundle = {"text/html": f"<div class='kimi-chat'>{_CSS}{turns}</div>",
+                      "text/plain": f"Kimi chat, session {self.session!r}"}  # fmt: skip
+            update(bundle, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+        _close_tree(self.widget)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        self.refresh()
+        self._display_id = self._display_id or uuid.uuid4().hex  # so `close` can replace it
+        display(self.widget, display_id=self._display_id)  # type: ignore[no-untyped-call]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _on_typing(self, change: Mapping[str, Any]) -> None:
+        """Enter: `new` is `old` plus typed text whose only newline is its last character."""
+        old, new = str(change["old"]), str(change["new"])
+        added = new[len(old) :] if new.startswith(old) else ""
+        enter = added.endswith("\n") and "\n" not in added[:-1]
+        if enter and self.enter_sends.value and not self.busy:
+            self._submit(new[:-1], from_input=True)
+
+    def _on_pick(self, change: Mapping[str, Any]) -> None:
+        if not self._syncing and change["new"] and change["new"] != self.session:
+            self.session, self._shown = str(change["new"]), None
+            self.refresh()
+
+    def _submit(self, text: str, from_input: bool) -> bool:
+        import ipywidgets as w
+
+        text, restore = text.strip(), (text.strip() if from_input else None)
+        if not text or self.busy:
+            return False
+        self.refresh()  # turns that `%%kimi` cells added since
+        try:
+            context = gather(text, *_namespace())
+            stream = self.chat.stream(text, *context.parts, session=self.session)
+        except KimiError as exc:
+            self._notice(str(exc), restore)
+            return False
+        if from_input:
+            self.input.value = ""
+        self._status(context.note or "")
+        live = LiveView(note=context.note)
+        live.stop_button.layout.display = "none"  # the chat's own Stop stops it
+        prompt = self._html(_prompt_html([TextPart(text), *context.parts]))
+        entry = w.VBox([prompt, live.widget], layout=self._layout)
+        self.transcript.children = (*self.transcript.children, entry)
+        self._stream, self._result = stream, None
+        self._set_busy(True)
+        self._worker = threading.Thread(target=self._pump, args=(stream, entry, live, restore),
+                                        name="kimi-chat", daemon=True)  # fmt: skip
+        self._worker.start()
+        return True
+
+    def _pump(self, stream: ChatStream, entry: Any, live: LiveView, restore: str | None) -> None:
+        """On the worker thread: feed the live view, then put the static answer in its place."""
+        failure: KimiError | None = None
+        self.chat.on_retry = lambda n: live.notify(f"retrying in {n.delay:.1f} s: {n.error}")
+        try:
+            for event in stream:
+                live.add(event)
+        except KimiError as exc:
+            failure = exc
+        finally:
+            self.chat.on_retry = None
+            live.finish(stream.turn.status)
+            kept = failure is None or isinstance(failure, StreamError)  # else nothing recorded
+            if kept:
+                entry.children = (entry.children[0], self._html(static_html(stream.turn)))
+                recorded = [e for e in self._exchanges() if e.turn is stream.turn]
+                self._shown = None if self._shown is None else [*self._shown, *recorded]
+            else:
+                self.transcript.children = [c for c in self.transcript.children if c is not entry]
+                _close_tree(entry, keep=(self._layout, self._style))
+            live.close()
+            if failure is not None:
+                self._notice(str(failure), restore)
+            self._result, self._stream = (stream.turn if kept else None), None
+            self._set_busy(False)
+
+    def _exchanges(self) -> list[Exchange]:
+        return list(self.chat.sessions.get(self.session).exchanges)
+
+    def _rebuild(self, exchanges: list[Exchange]) -> None:
+        old, self._shown = self.transcript.children, exchanges
+        self.transcript.children = [
+            self._html(_prompt_html(e.prompt.content) + static_html(e.turn)) for e in exchanges
+        ]
+        for child in old:
+            _close_tree(child, keep=(self._layout, self._style))
+
+    def _notice(self, message: str, restore: str | None = None) -> None:
+        line = " ".join(message.split())
+        notice = self._html(f"<div class='kimi-chat-notice'>⚠ {html.escape(line)}</div>")
+        self.transcript.children = (*self.transcript.children, notice)
+        if restore is not None:  # the unsent message goes back, before anything typed since
+            current = self.input.value.strip()
+            self.input.value = restore if current in ("", restore) else f"{restore}\n{current}"
+
+    def _status(self, text: str) -> None:
+        self.status.value = f"<small>{html.escape(text)}</small>"
+
+    def _set_busy(self, busy: bool) -> None:
+        for control in (self.send_button, self.picker, self.refresh_button, self.clear_button,
+                        self.export_button):  # fmt: skip
+            control.disabled = busy
+        self.stop_button.disabled = not busy
+
+
+def _prompt_html(content: str | Sequence[Part]) -> str:
+    """The user's message as escaped text, with a line for each object it mentioned."""
+    parts = [TextPart(content)] if isinstance(content, str) else list(content)
+    head = parts[0] if parts else None
+    text = head.text if isinstance(head, TextPart) else ""
+    extras = "".join(f"<br>+ {html.escape(describe(p))}" for p in parts if p is not head)
+    return f"<div class='kimi-chat-user'>{render_text(text)}<small>{extras}</small></div>"
+
+
+def _namespace() -> tuple[Mapping[str, Any], Mapping[str, Callable[[], Any]]]:
+    """The user namespace, and `@last`/`@error` from the loaded magics (if they are)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    magics = shell.magics_manager.registry.get("KimiMagics") if shell is not None else None
+    providers = magics._providers() if magics is not None else {}
+    return (shell.user_ns if shell is not None else {}), providers
+
+
+def _close_tree(widget: Any, keep: tuple[Any, ...] = ()) -> None:
+    """Close a widget, its children, and the Layout/Style widgets it does not share."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child, keep)
+    for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None and not any(part is k for k in keep):
+            part.close()
