@@ -34,7 +34,8 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext kimi_jupyter`: register `%%kimi` / `%kimi` (imported lazily, to load fast)."""
-    from .magics import KimiMagics, protect_questions
+    from ._magic_line import protect_questions
+    from .magics import KimiMagics
 
     ipython.register_magics(KimiMagics)
     if protect_questions not in ipython.input_transformers_cleanup:
@@ -43,7 +44,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def unload_ipython_extension(ipython: Any) -> None:
     """`%unload_ext kimi_jupyter`: stop treating `%kimi …?` lines specially."""
-    from .magics import KimiMagics, protect_questions
+    from ._magic_line import protect_questions
+    from .magics import KimiMagics
 
     if protect_questions in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_questions)

@@ -6,10 +6,7 @@ The magic talks no HTTP and renders nothing itself: `Chat` does the first, the v
 
 from __future__ import annotations
 
-import io
 import os
-import re
-import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode, default
 
 from kimi_jupyter import __version__, commands, panel
+from kimi_jupyter._magic_line import shell_words, split_options
 from kimi_jupyter.capture import CellCapture
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part
@@ -36,43 +34,6 @@ from kimi_jupyter.structured import (
 )
 from kimi_jupyter.turn import Turn
 
-_OPTION = re.compile(r"(?P<option>--?[A-Za-z][\w-]*)(?:(?P<equals>=)|\s+|$)")
-_QUESTION = re.compile(r"^%kimi\s+(?P<text>.*\S)\s*$")
-
-
-def _shell_words(text: str) -> list[str]:
-    """POSIX splitting, so `--system "Be terse."` loses its quotes."""
-    try:
-        return shlex.split(text)
-    except ValueError as exc:
-        raise UsageError(f"%kimi: {exc} in {text!r}") from None
-
-
-def _split_options(parser: Any, line: str) -> tuple[list[str], str]:
-    """Leading options (values may be quoted) and the free text after them, left as typed."""
-    words: list[str] = []
-    rest = line.strip()
-    while match := _OPTION.match(rest):
-        option, rest = match["option"], rest[match.end() :]
-        words.append(option)
-        action = parser._option_string_actions.get(option)
-        if match["equals"] or (action is not None and action.nargs != 0):
-            value, rest = _first_word(rest, line)
-            words.append(value)
-        rest = rest.lstrip()
-    return words, rest
-
-
-def _first_word(text: str, line: str) -> tuple[str, str]:
-    stream = io.StringIO(text)
-    lexer = shlex.shlex(stream, posix=True)
-    lexer.whitespace_split, lexer.commenters = True, ""
-    try:
-        word = lexer.get_token() or ""
-    except ValueError as exc:
-        raise UsageError(f"%kimi: {exc} in {line!r}") from None
-    return word, text[stream.tell() :]
-
 
 def _display_object(obj: Any) -> None:
     from IPython.display import display
@@ -84,21 +45,6 @@ def _display(bundle: dict[str, Any]) -> None:
     from IPython.display import display
 
     display(bundle, raw=True)
-
-
-def protect_questions(lines: list[str]) -> list[str]:
-    """Input transformer: `%kimi why is this?` is a question, not IPython's `obj?` help.
-
-    Runs before IPython's help syntax; `%kimi?` alone still shows the magic's help.
-    """
-    out = []
-    for line in lines:
-        match = _QUESTION.match(line)
-        if match and match["text"].endswith("?"):
-            ending = "\n" if line.endswith("\n") else ""
-            line = f"get_ipython().run_line_magic('kimi', {match['text']!r}){ending}"
-        out.append(line)
-    return out
 
 
 _TAKES_SESSION = frozenset({"reset", "undo", "history", "chat"})
@@ -177,11 +123,11 @@ class KimiMagics(Magics):
     def kimi(self, line: str, cell: str | None = None) -> Any:
         """Ask Kimi. `%%kimi [options]` + question, or `%kimi [options] question`."""
         if cell is None:  # `%kimi [options] free text`: the text may hold quotes (doesn't)
-            words, prompt = _split_options(self.kimi.parser, line)
+            words, prompt = split_options(self.kimi.parser, line)
             args = self.kimi.parser.parse_args(words)
             args.question = prompt.split()
         else:
-            args = self.kimi.parser.parse_args(_shell_words(line))
+            args = self.kimi.parser.parse_args(shell_words(line))
             prompt = cell
         if cell is not None and args.question:
             raise UsageError(
