@@ -2,7 +2,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { Widget } from '@lumino/widgets';
+
+// The sidebar tab must exist at start-up and follow focus from then on.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { KimiChatPanel, sessionContextOf } from './chatpanel';
+import { kimiIcon } from './icons';
 
 import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
 
@@ -35,4 +43,50 @@ const turnRenderer: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, turnRenderer];
+const OPEN_CHAT_COMMAND = 'kimi-jupyter:open-chat';
+
+/** The Kimi panel in the right sidebar, following the notebook in focus. */
+const chatPanel: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:chat-panel',
+  description: "Chat with Kimi in the focused notebook's kernel.",
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('kimi_jupyter');
+    const panel = new KimiChatPanel({ rendermime, trans });
+    panel.id = 'kimi-jupyter-chat';
+    panel.title.icon = kimiIcon;
+    app.shell.add(panel, 'right', { rank: 900 });
+
+    const follow = (widget: Widget | null | undefined) => {
+      const context = sessionContextOf(widget);
+      if (context) {
+        panel.bind(context, widget?.title.label ?? '');
+      }
+    };
+    follow(app.shell.currentWidget);
+    app.shell.currentChanged?.connect((_, change) => follow(change.newValue));
+
+    app.commands.addCommand(OPEN_CHAT_COMMAND, {
+      label: trans.__('Open Kimi Chat'),
+      caption: trans.__(
+        'Chat with Kimi in the kernel of the notebook in focus'
+      ),
+      describedBy: { args: { type: 'object', properties: {} } },
+      icon: kimiIcon,
+      execute: () => app.shell.activateById(panel.id)
+    });
+    palette?.addItem({
+      command: OPEN_CHAT_COMMAND,
+      category: trans.__('Kimi')
+    });
+  }
+};
+
+export default [plugin, turnRenderer, chatPanel];
