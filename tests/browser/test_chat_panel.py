@@ -82,9 +82,7 @@ def test_chat_panel_streams_renders_and_shares_sessions(
     )
 
     # The command is in the palette; running it opens the panel, which loads the extension.
-    assert page.evaluate(
-        "() => window.jupyterapp.commands.hasCommand('kimi-jupyter:open-chat')"
-    )
+    assert page.evaluate("() => window.jupyterapp.commands.hasCommand('kimi-jupyter:open-chat')")
     expect(page.locator(".jp-SideBar.jp-mod-right [data-id='kimi-jupyter-chat']")).to_be_visible()
     page.evaluate("() => window.jupyterapp.commands.execute('kimi-jupyter:open-chat')")
     panel = page.locator("#kimi-jupyter-chat")
