@@ -3,6 +3,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { Widget } from '@lumino/widgets';
@@ -11,6 +12,26 @@ import type { Widget } from '@lumino/widgets';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KimiChatPanel, sessionContextOf } from './chatpanel';
 import { kimiIcon } from './icons';
+
+// Activation hands the turn view its code inserter at once (and the module is small).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import {
+  activeCellHasError,
+  activeCellOutput,
+  askAboutOutput,
+  ASK_OUTPUT_COMMAND,
+  ERROR_MIME_TYPE,
+  ERROR_OUTPUT_SELECTOR,
+  EXPLAIN_ERROR_COMMAND,
+  explainError,
+  INSERT_CODE_COMMAND,
+  insertCode,
+  IOutputLocation,
+  locateOutput,
+  OUTPUT_CHILD_CLASS,
+  OUTPUT_SELECTOR,
+  setCodeInserter
+} from './actions';
 
 import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
 
@@ -89,4 +110,132 @@ const chatPanel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, turnRenderer, chatPanel];
+/**
+ * Notebook commands: ask about an output and explain an error (output context menu and
+ * palette), and insert an answer's code block (the "Insert" buttons of rendered answers).
+ */
+const notebookActions: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:notebook-actions',
+  description: 'Ask Kimi about outputs and errors; insert code from answers.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('kimi_jupyter');
+    const category = trans.__('Kimi');
+    const noArgs = { args: { type: 'object', properties: {} } };
+
+    // From the context menu (`args.fromContextMenu`): the output right-clicked;
+    // from the palette: the active cell's output.
+    const outputFor = (
+      args: { fromContextMenu?: unknown },
+      mimeType?: string
+    ): IOutputLocation | null => {
+      const notebook = tracker.currentWidget?.content;
+      if (!notebook) {
+        return null;
+      }
+      if (!args.fromContextMenu) {
+        return activeCellOutput(notebook);
+      }
+      const node = app.contextMenuHitTest(node =>
+        mimeType
+          ? node.dataset.mimeType === mimeType
+          : node.classList.contains(OUTPUT_CHILD_CLASS)
+      );
+      return node ? locateOutput(notebook, node) : null;
+    };
+
+    app.commands.addCommand(ASK_OUTPUT_COMMAND, {
+      label: trans.__('Ask Kimi about this output'),
+      caption: trans.__('Insert a %%kimi cell below that mentions this output'),
+      describedBy: noArgs,
+      icon: kimiIcon,
+      isEnabled: args => outputFor(args) !== null,
+      execute: async args => {
+        const notebook = tracker.currentWidget?.content;
+        const location = outputFor(args);
+        if (notebook && location) {
+          await askAboutOutput(NotebookActions, notebook, location);
+        }
+      }
+    });
+
+    const errorFor = (args: { fromContextMenu?: unknown }) => {
+      const notebook = tracker.currentWidget?.content;
+      if (!notebook) {
+        return null;
+      }
+      if (!args.fromContextMenu) {
+        return activeCellHasError(notebook) ? notebook.activeCellIndex : null;
+      }
+      const location = outputFor(args, ERROR_MIME_TYPE);
+      return location?.output?.type === 'error' ? location.cellIndex : null;
+    };
+    app.commands.addCommand(EXPLAIN_ERROR_COMMAND, {
+      label: trans.__('Explain this error with Kimi'),
+      caption: trans.__('Insert and run %kimi fix below this error'),
+      describedBy: noArgs,
+      icon: kimiIcon,
+      isEnabled: args => errorFor(args) !== null,
+      // In the context menu only for errors (stderr streams share their selector).
+      isVisible: args => !args.fromContextMenu || errorFor(args) !== null,
+      execute: async args => {
+        const panel = tracker.currentWidget;
+        const index = errorFor(args);
+        if (panel && index !== null) {
+          await explainError(NotebookActions, panel, index);
+        }
+      }
+    });
+
+    app.commands.addCommand(INSERT_CODE_COMMAND, {
+      label: trans.__('Insert code below'),
+      caption: trans.__('Insert code as a new cell below the active cell'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { code: { type: 'string' } },
+          required: ['code']
+        }
+      },
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: args => {
+        const notebook = tracker.currentWidget?.content;
+        if (notebook && typeof args.code === 'string') {
+          insertCode(NotebookActions, notebook, args.code);
+        }
+      }
+    });
+    setCodeInserter(code => {
+      void app.commands.execute(INSERT_CODE_COMMAND, { code });
+    });
+
+    app.contextMenu.addItem({
+      command: ASK_OUTPUT_COMMAND,
+      selector: OUTPUT_SELECTOR,
+      args: { fromContextMenu: true },
+      rank: 20
+    });
+    app.contextMenu.addItem({
+      command: EXPLAIN_ERROR_COMMAND,
+      selector: ERROR_OUTPUT_SELECTOR,
+      args: { fromContextMenu: true },
+      rank: 21
+    });
+    for (const command of [
+      ASK_OUTPUT_COMMAND,
+      EXPLAIN_ERROR_COMMAND,
+      INSERT_CODE_COMMAND
+    ]) {
+      palette?.addItem({ command, category });
+    }
+  }
+};
+
+export default [plugin, turnRenderer, chatPanel, notebookActions];

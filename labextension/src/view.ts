@@ -9,6 +9,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
+import { addInsertCodeButtons } from './actions';
 import { addCodeCopyButtons, createCopyButton } from './clipboard';
 import { literalHtmlParser } from './literalhtml';
 import { guardSanitizer } from './sanitizer';
@@ -99,7 +100,7 @@ function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
   return widget;
 }
 
-/** Render `markdown` as untrusted, then give each code block a copy button. */
+/** Render `markdown` as untrusted, then give each code block copy and insert buttons. */
 async function renderAnswer(
   widget: IRenderMime.IRenderer,
   markdown: string,
@@ -118,6 +119,7 @@ async function renderAnswer(
   }
   if (!widget.isDisposed) {
     addCodeCopyButtons(widget.node, trans);
+    addInsertCodeButtons(widget.node, trans);
   }
 }
 
