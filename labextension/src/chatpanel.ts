@@ -18,7 +18,9 @@ import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 import { KernelChatClient } from './chatclient';
 import { ChatPanelModel, IChatTurn, turnActivity } from './chatmodel';
 import { TURN_MIME_TYPE } from './renderer';
+import { LatestThrottle } from './throttle';
 import { ITranslate, parseTurn, untranslated } from './turn';
+import type { ITurnContext } from './view';
 
 /** What the panel needs from JupyterLab. */
 export interface IChatPanelOptions {
@@ -380,10 +382,10 @@ export class ChatTurnView extends Widget {
     }
   }
 
-  /** The streaming text, as text: Markdown renders once, from the final record. */
+  /** The streaming answer, as untrusted Markdown re-rendered at most every 250 ms. */
   private _showLive(turn: IChatTurn): void {
     if (!this._live) {
-      this._live = new LiveTurn(this._trans);
+      this._live = new LiveTurn(this._trans, this._turnContext());
       (this.layout as PanelLayout).addWidget(this._live);
     }
     this._live.setTurn(turn);
@@ -400,6 +402,27 @@ export class ChatTurnView extends Widget {
     view.layout = layout;
     this._recordView = view;
     (this.layout as PanelLayout).addWidget(view);
+    const context = this._turnContext();
+    const record = turn.record;
+    const failedWithoutNotice =
+      turn.state === 'error' && parseTurn(record)?.status !== 'failed';
+    void import('./view').then(({ renderTurn }) => {
+      if (view.isDisposed) {
+        return;
+      }
+      void renderTurn(layout, record, context).then(() => {
+        if (failedWithoutNotice && !view.isDisposed) {
+          const node = document.createElement('div');
+          node.className = 'jp-KimiTurn-notice jp-mod-failed';
+          node.textContent = this._trans.__('Failed: %1', turn.error ?? '');
+          layout.addWidget(new Widget({ node }));
+        }
+      });
+    });
+  }
+
+  /** What the turn view renders Markdown with: the registry's, as for notebook outputs. */
+  private _turnContext(): ITurnContext {
     const rm = this._rendermime;
     const options: IRenderMime.IRendererOptions = {
       mimeType: TURN_MIME_TYPE,
@@ -409,25 +432,7 @@ export class ChatTurnView extends Widget {
       latexTypesetter: rm.latexTypesetter,
       markdownParser: rm.markdownParser
     };
-    const record = turn.record;
-    const failedWithoutNotice =
-      turn.state === 'error' && parseTurn(record)?.status !== 'failed';
-    void import('./view').then(({ renderTurn }) => {
-      if (view.isDisposed) {
-        return;
-      }
-      void renderTurn(layout, record, {
-        options,
-        markdownFactory: rm.getFactory('text/markdown')
-      }).then(() => {
-        if (failedWithoutNotice && !view.isDisposed) {
-          const node = document.createElement('div');
-          node.className = 'jp-KimiTurn-notice jp-mod-failed';
-          node.textContent = this._trans.__('Failed: %1', turn.error ?? '');
-          layout.addWidget(new Widget({ node }));
-        }
-      });
-    });
+    return { options, markdownFactory: rm.getFactory('text/markdown') };
   }
 
   private _turn: IChatTurn | null = null;
@@ -439,11 +444,19 @@ export class ChatTurnView extends Widget {
 /**
  * Thinking (a `<details>` that opens while the model thinks and folds when the answer
  * starts, unless the reader toggled it), the answer so far, and what is happening.
+ *
+ * The answer so far renders as untrusted Markdown through the same path as the finished
+ * turn (`view.ts`: raw HTML as text, guarded sanitizer), throttled by `LatestThrottle`.
  */
 class LiveTurn extends Widget {
-  constructor(private readonly _trans: ITranslate) {
+  constructor(
+    private readonly _trans: ITranslate,
+    private readonly _context: ITurnContext
+  ) {
     super();
     this.addClass('jp-KimiChat-live');
+    const layout = new PanelLayout();
+    this.layout = layout;
     this._thinking.className = 'jp-KimiChat-thinking';
     this._summary.className = 'jp-KimiChat-thinkingSummary';
     this._summary.textContent = this._trans.__('Thinking');
@@ -453,15 +466,20 @@ class LiveTurn extends Widget {
     this._reasoning.className = 'jp-KimiChat-reasoning';
     this._thinking.append(this._summary, this._reasoning);
     this._thinking.hidden = true;
-    this._answer.className = 'jp-KimiChat-liveAnswer';
+    this._answer.addClass('jp-KimiChat-liveAnswer');
     this._state.className = 'jp-KimiChat-turnStatus';
-    this.node.append(this._thinking, this._answer, this._state);
+    layout.addWidget(new Widget({ node: this._thinking }));
+    layout.addWidget(this._answer);
+    layout.addWidget(new Widget({ node: this._state }));
   }
 
   setTurn(turn: IChatTurn): void {
     this._thinking.hidden = !turn.reasoning;
     this._reasoning.textContent = turn.reasoning;
-    this._answer.textContent = turn.content;
+    if (turn.content !== this._content) {
+      this._content = turn.content;
+      this._throttle.update(turn.content);
+    }
     if (!this._userToggled && turn.state === 'streaming') {
       this._thinking.open = !turn.content;
     }
@@ -476,11 +494,35 @@ class LiveTurn extends Widget {
     this._state.classList.toggle('jp-mod-failed', turn.state === 'error');
   }
 
+  dispose(): void {
+    this._throttle.dispose();
+    super.dispose();
+  }
+
+  /** Render `markdown` (the whole answer so far) in place of the last rendering. */
+  private async _renderAnswer(markdown: string): Promise<void> {
+    const { createAnswer, renderMarkdown } = await import('./view');
+    if (this.isDisposed) {
+      return;
+    }
+    if (!this._markdown) {
+      this._markdown = createAnswer(this._context);
+      this._markdown.addClass('jp-KimiChat-liveMarkdown');
+      this._answer.addWidget(this._markdown);
+    }
+    await renderMarkdown(this._markdown, markdown);
+  }
+
   private _userToggled = false;
+  private _content = '';
+  private _throttle = new LatestThrottle<string>(markdown =>
+    this._renderAnswer(markdown)
+  );
+  private _markdown: IRenderMime.IRenderer | null = null;
   private _thinking = document.createElement('details');
   private _summary = document.createElement('summary');
   private _reasoning = document.createElement('div');
-  private _answer = document.createElement('div');
+  private _answer = new Panel();
   private _state = document.createElement('div');
 }
 

@@ -84,7 +84,7 @@ export async function renderTurn(
  * A Markdown renderer from the registry's factory, its parser showing raw HTML as text
  * (like the Python renderer) and its sanitizer guarded against remote resources.
  */
-function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
+export function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
   const { options, markdownFactory } = context;
   const parser = options.markdownParser;
   const widget =
@@ -100,11 +100,13 @@ function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
   return widget;
 }
 
-/** Render `markdown` as untrusted, then give each code block copy and insert buttons. */
-async function renderAnswer(
+/**
+ * Render `markdown` as untrusted into a widget from `createAnswer` (its source as text
+ * if that fails). The streaming answer in the chat panel renders through this too.
+ */
+export async function renderMarkdown(
   widget: IRenderMime.IRenderer,
-  markdown: string,
-  trans: ITranslate
+  markdown: string
 ): Promise<void> {
   try {
     await widget.renderModel({
@@ -117,6 +119,15 @@ async function renderAnswer(
     console.warn('kimi-jupyter: the answer did not render as Markdown', reason);
     widget.node.replaceChildren(textNode('pre', '', markdown));
   }
+}
+
+/** Render `markdown` as untrusted, then give each code block copy and insert buttons. */
+async function renderAnswer(
+  widget: IRenderMime.IRenderer,
+  markdown: string,
+  trans: ITranslate
+): Promise<void> {
+  await renderMarkdown(widget, markdown);
   if (!widget.isDisposed) {
     addCodeCopyButtons(widget.node, trans);
     addInsertCodeButtons(widget.node, trans);

@@ -6,6 +6,7 @@ execution count used), then talks to the kernel over the `kimi_jupyter.chat` com
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
     from .conftest import BrowserLog, LabServer
 
@@ -35,6 +36,7 @@ LIVE_JS = """() => {
     turns: turns.length,
     live: !!live,
     answer: live?.querySelector('.jp-KimiChat-liveAnswer')?.textContent ?? '',
+    markdown: !!live?.querySelector('.jp-KimiChat-liveMarkdown.jp-RenderedMarkdown p'),
     reasoning: live?.querySelector('.jp-KimiChat-reasoning')?.textContent ?? '',
     thinkingOpen: thinking?.open ?? false,
     reasoningVisible: !!live?.querySelector('.jp-KimiChat-reasoning')?.offsetParent,
@@ -44,9 +46,10 @@ LIVE_JS = """() => {
 }"""
 
 
-def _write(root: Path, name: str) -> str:
-    cells = [new_code_cell("1 + 1"), new_code_cell("%%kimi -s shared\nFirst in shared.")]
-    notebook = new_notebook(cells=cells)
+def _write(root: Path, name: str, sources: tuple[str, ...] | None = None) -> str:
+    if sources is None:
+        sources = ("1 + 1", "%%kimi -s shared\nFirst in shared.")
+    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -54,6 +57,48 @@ def _write(root: Path, name: str) -> str:
     }
     nbformat.write(notebook, root / name)
     return name
+
+
+def _open(page: Page, lab_server: LabServer, name: str) -> None:
+    """Open `name` alone in a workspace of its own and wait for its kernel to be idle."""
+    workspace = Path(name).stem
+    page.goto(
+        f"{lab_server.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab_server.token}"
+    )
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    _wait_kernel(page, name)
+
+
+def _wait_kernel(page: Page, name: str) -> str:
+    """Wait until the kernel of the open notebook `name` is connected and idle; its id."""
+    handle = page.wait_for_function(
+        """name => {
+          const widget = [...window.jupyterapp.shell.widgets('main')]
+            .find(w => w.context?.path === name);
+          const k = widget?.sessionContext.session?.kernel;
+          return k?.connectionStatus === 'connected' && k.status === 'idle' ? k.id : null;
+        }""",
+        arg=name,
+        timeout=20_000,
+    )
+    kernel_id: str = handle.json_value()
+    return kernel_id
+
+
+def _open_panel(page: Page, name: str) -> Locator:
+    """Open the Kimi panel; wait until it is connected to the kernel of `name`."""
+    page.evaluate("() => window.jupyterapp.commands.execute('kimi-jupyter:open-chat')")
+    panel = page.locator("#kimi-jupyter-chat")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name)
+    expect(panel.locator(".jp-KimiChat-session")).to_be_enabled(timeout=20_000)
+    return panel
+
+
+def _ask(panel: Locator, prompt: str) -> None:
+    # The news toast sits over the panel's bottom corner: use the keyboard.
+    panel.locator(".jp-KimiChat-input").fill(prompt)
+    panel.locator(".jp-KimiChat-input").press("Enter")
 
 
 def _wait_live(page: Page, predicate: str, timeout: float = 20_000) -> dict:
@@ -101,6 +146,7 @@ def test_chat_panel_streams_renders_and_shares_sessions(
     first = _wait_live(page, f"s => s.live && s.answer.includes('{SIM_PREFIX}')")
     later = _wait_live(page, f"s => s.live && s.answer.length > {len(first['answer'])}")
     assert later["answer"].startswith(SIM_PREFIX)
+    assert later["markdown"], later  # rendered as Markdown while it streams
     assert later["status"] == "Answering…", later
     assert not later["thinkingOpen"], later  # folded once the answer starts
     # The reader's toggle works while the answer streams.
@@ -147,5 +193,123 @@ def test_chat_panel_streams_renders_and_shares_sessions(
         ".sharedModel.execution_count"
     )
     assert count == 2
+    errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]
+    assert errors + browser_log.errors == []
+
+
+def test_chat_panel_follows_the_focused_notebooks_kernel(
+    page: Page, lab_server: LabServer, browser_log: BrowserLog
+) -> None:
+    root = lab_server.root_dir
+    name_a = _write(root, "follow_a.ipynb", ("%%kimi -s a-only\nSeeded in A.",))
+    name_b = _write(root, "follow_b.ipynb", ("2 + 2",))
+    _open(page, lab_server, name_a)
+    kernel_a = _wait_kernel(page, name_a)
+
+    # The panel loads the magic; seed `a-only` in A's kernel, then ask in it from the panel.
+    panel = _open_panel(page, name_a)
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.locator(".jp-OutputArea-output.jp-KimiTurn .jp-KimiTurn-footer").wait_for(timeout=20_000)
+    session = panel.locator(".jp-KimiChat-session")
+    turns = panel.locator(".jp-KimiChat-turn")
+    expect(session.locator("option[value='a-only']")).to_have_count(1, timeout=10_000)
+    session.select_option("a-only")
+    expect(turns).to_have_count(1, timeout=10_000)
+    _ask(panel, "Asked in a-only from A.")
+    answer_a = turns.nth(1).locator(".jp-KimiTurn-answer")
+    expect(answer_a).to_contain_text("Received 3 messages", timeout=20_000)
+
+    # Focus B (its own kernel): the panel shows B and B's kernel's sessions only.
+    page.evaluate(
+        "name => window.jupyterapp.commands.execute('docmanager:open', {path: name})", name_b
+    )
+    kernel_b = _wait_kernel(page, name_b)
+    assert kernel_b != kernel_a
+    expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name_b)
+    expect(session).to_be_enabled(timeout=20_000)
+    expect(session).to_have_value("default")
+    expect(session.locator("option[value='a-only']")).to_have_count(0)
+    expect(turns).to_have_count(0)
+    _ask(panel, "Asked from B.")
+    expect(turns).to_have_count(1)
+    answer_b = turns.first.locator(".jp-KimiTurn-answer")
+    expect(answer_b).to_contain_text("Received 1 message (user)", timeout=20_000)
+    expect(panel.locator(".jp-KimiChat-prompt")).to_have_text(["Asked from B."])
+
+    # Back to A: its kernel's `a-only`, with the turn asked from the panel, is there again.
+    page.locator(".jp-MainAreaWidget-tab, .lm-DockPanel-tabBar .lm-TabBar-tab").filter(
+        has_text=name_a
+    ).first.click()
+    expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name_a)
+    expect(session.locator("option[value='a-only']")).to_have_count(1, timeout=20_000)
+    expect(session).to_be_enabled()
+    session.select_option("a-only")
+    expect(panel.locator(".jp-KimiChat-prompt")).to_have_text(
+        ["Seeded in A.", "Asked in a-only from A."], timeout=10_000
+    )
+    expect(turns.nth(1).locator(".jp-KimiTurn-answer")).to_contain_text("Received 3 messages")
+    assert _wait_kernel(page, name_a) == kernel_a
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat_panel_follow.png"))
+    errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]
+    assert errors + browser_log.errors == []
+
+
+RAW_IMG = "<img src=x onerror='window.__p1=1'>"
+RAW_SCRIPT = "<script>window.__p2=1</script>"
+HOSTILE_PROMPT = (
+    f"{RAW_IMG} {RAW_SCRIPT} [c](javascript:window.__p3=1) ![t](http://remote.invalid/t.png) {SLOW}"
+)
+INERT_JS = """() => {
+  const panel = document.querySelector('#kimi-jupyter-chat');
+  return {
+    flags: [1, 2, 3].map(n => window[`__p${n}`] ?? null),
+    scripts: panel.querySelectorAll('script').length,
+    onerror: panel.querySelectorAll('img[onerror]').length,
+    images: [...panel.querySelectorAll('img')].map(img => img.getAttribute('src')),
+    jsLinks: [...panel.querySelectorAll('[href]')]
+      .filter(a => /^\\s*javascript:/i.test(a.getAttribute('href'))).length,
+  };
+}"""
+INERT = {"flags": [None, None, None], "scripts": 0, "onerror": 0, "images": [], "jsLinks": 0}
+
+
+def test_chat_panel_keeps_hostile_answers_inert(
+    page: Page, lab_server: LabServer, browser_log: BrowserLog
+) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    name = _write(lab_server.root_dir, "chat_hostile.ipynb", ("1 + 1",))
+    _open(page, lab_server, name)
+    panel = _open_panel(page, name)
+    _ask(panel, HOSTILE_PROMPT)
+    expect(panel.locator(".jp-KimiChat-prompt")).to_have_text(HOSTILE_PROMPT)
+
+    # While streaming, rendered as Markdown: the raw HTML is text, the image a plain link.
+    live = _wait_live(
+        page,
+        "s => s.live && s.markdown && s.answer.includes('</script>')"
+        " && s.answer.includes('Remote image: t')",
+    )
+    assert RAW_IMG in live["answer"], live
+    assert RAW_SCRIPT in live["answer"], live
+    assert page.evaluate(INERT_JS) == INERT
+
+    # Done: the rendered turn shows the raw HTML as literal text, and nothing acts.
+    record = panel.locator(".jp-KimiChat-turn").last.locator(".jp-KimiChat-record")
+    answer = record.locator(".jp-KimiTurn-answer.jp-RenderedMarkdown")
+    expect(answer).to_contain_text("Estimated prompt tokens", timeout=20_000)
+    text = answer.inner_text()
+    assert RAW_IMG in text, text
+    assert RAW_SCRIPT in text, text
+    expect(answer.locator(".jp-KimiTurn-remoteImage")).to_have_text("Remote image: t")
+    answer.get_by_text("c", exact=True).click()
+    page.wait_for_timeout(300)
+    assert page.evaluate(INERT_JS) == INERT
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat_panel_hostile.png"))
+    assert [url for url in requests if "remote.invalid" in url] == []
+    assert [url for url in requests if re.search(r"/files/x(\?|$)", url)] == []
     errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]
     assert errors + browser_log.errors == []
