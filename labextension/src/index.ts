@@ -3,6 +3,10 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  IEditorExtensionRegistry,
+  IEditorLanguageRegistry
+} from '@jupyterlab/codemirror';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -34,6 +38,8 @@ import {
 } from './actions';
 
 import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
+
+import { createKimiHighlightingFactory, MarkdownLoader } from './highlighting';
 
 /** The kimi-jupyter front-end plugins: this file only wires things together. */
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -238,4 +244,24 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, turnRenderer, chatPanel, notebookActions];
+/** Highlights the body of `%%kimi` cells as Markdown in the cell editor. */
+const highlighting: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:highlighting',
+  description: 'Highlights %%kimi cell bodies as Markdown.',
+  autoStart: true,
+  requires: [IEditorExtensionRegistry, IEditorLanguageRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    extensions: IEditorExtensionRegistry,
+    languages: IEditorLanguageRegistry
+  ): void => {
+    const loader = new MarkdownLoader(async () => {
+      const markdown = await languages.getLanguage('markdown');
+      return markdown?.support;
+    });
+    void loader.ready();
+    extensions.addExtension(createKimiHighlightingFactory(loader));
+  }
+};
+
+export default [plugin, turnRenderer, chatPanel, notebookActions, highlighting];
