@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_output
+from pages import open_notebook, screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TURN_MIME = "application/vnd.kimi.turn+json"
 PYTHON_CODE = 'import math\nprint(math.sqrt(2))  # "root"'
 ANSWER = f"Try this:\n\n```python\n{PYTHON_CODE}\n```\n\nor this:\n\n```bash\necho hi\n```\n"
@@ -68,31 +67,11 @@ def _write(root: Path, name: str) -> str:
         error_cell,
         turn_cell,
     ]
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
-    return name
+    return write_notebook(root, name, cells)
 
 
 def _open(page: Page, lab_server: LabServer, name: str) -> Locator:
-    workspace = Path(name).stem
-    page.goto(
-        f"{lab_server.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab_server.token}"
-    )
-    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.content?.widgets")
-    cells = page.locator(".jp-Notebook .jp-Cell")
-    cells.first.wait_for()
-    page.wait_for_function(
-        "() => { const kernel = window.jupyterapp.shell.currentWidget"
-        ".sessionContext.session?.kernel;"
-        " return kernel?.connectionStatus === 'connected' && kernel.status === 'idle'; }",
-        timeout=KERNEL_TIMEOUT,
-    )
-    return cells
+    return open_notebook(page, lab_server, name, timeout=KERNEL_TIMEOUT)
 
 
 def _sources(page: Page) -> list[str]:
@@ -185,8 +164,7 @@ def test_output_and_error_actions_and_insert_code(
         "%%kimi\nshow me code",
     ]
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "actions.png"))
+    screenshot(page, "actions")
     errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]
     assert errors + browser_log.errors == []
 

@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from pages import screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 SIM_PREFIX = "[Kimi simulator]"
 SLOW = "[[sim: chunks=160 reasoning_chunks=40 delay_ms=15]]"
 
@@ -49,14 +47,7 @@ LIVE_JS = """() => {
 def _write(root: Path, name: str, sources: tuple[str, ...] | None = None) -> str:
     if sources is None:
         sources = ("1 + 1", "%%kimi -s shared\nFirst in shared.")
-    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
-    return name
+    return write_notebook(root, name, list(sources))
 
 
 def _open(page: Page, lab_server: LabServer, name: str) -> None:
@@ -154,8 +145,7 @@ def test_chat_panel_streams_renders_and_shares_sessions(
     summary.click()
     opened = _wait_live(page, "s => s.live && s.thinkingOpen && s.reasoningVisible")
     assert opened["reasoning"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat_panel_streaming.png"))
+    screenshot(page, "chat_panel_streaming")
 
     record = panel.locator(".jp-KimiChat-turn").last.locator(".jp-KimiChat-record")
     answer = record.locator(".jp-KimiTurn-answer.jp-RenderedMarkdown")
@@ -185,7 +175,7 @@ def test_chat_panel_streams_renders_and_shares_sessions(
     panel.locator(".jp-KimiChat-input").press("Enter")
     follow = panel.locator(".jp-KimiChat-turn").nth(1).locator(".jp-KimiTurn-answer")
     expect(follow).to_contain_text("Received 3 messages", timeout=20_000)
-    page.screenshot(path=str(ARTIFACTS / "chat_panel.png"))
+    screenshot(page, "chat_panel")
 
     # Still only the two cells' executions; nothing else ran visibly.
     count = page.evaluate(
@@ -250,8 +240,7 @@ def test_chat_panel_follows_the_focused_notebooks_kernel(
     )
     expect(turns.nth(1).locator(".jp-KimiTurn-answer")).to_contain_text("Received 3 messages")
     assert _wait_kernel(page, name_a) == kernel_a
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat_panel_follow.png"))
+    screenshot(page, "chat_panel_follow")
     errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]
     assert errors + browser_log.errors == []
 
@@ -307,8 +296,7 @@ def test_chat_panel_keeps_hostile_answers_inert(
     answer.get_by_text("c", exact=True).click()
     page.wait_for_timeout(300)
     assert page.evaluate(INERT_JS) == INERT
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat_panel_hostile.png"))
+    screenshot(page, "chat_panel_hostile")
     assert [url for url in requests if "remote.invalid" in url] == []
     assert [url for url in requests if re.search(r"/files/x(\?|$)", url)] == []
     errors = [t for k, t in browser_log.console if k == "error" and "kimi" in t.lower()]

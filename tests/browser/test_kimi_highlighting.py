@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from pages import write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -59,14 +58,7 @@ TOKENS_JS = """(index) => {
 
 
 def _write(root: Path, name: str) -> str:
-    notebook = new_notebook(cells=[new_code_cell(KIMI_SOURCE), new_code_cell(PYTHON_SOURCE)])
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
-    return name
+    return write_notebook(root, name, [KIMI_SOURCE, PYTHON_SOURCE])
 
 
 def _tokens(page: Page, index: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from pages import open_notebook, screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TURN_MIME = "application/vnd.kimi.turn+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SIM_PREFIX = "[Kimi simulator]"
@@ -71,35 +70,13 @@ SNAPSHOT_JS = """cell => {
 
 
 def _notebook(root: Path, name: str, *prompts: str) -> str:
-    cells = [new_code_cell("%load_ext kimi_jupyter")]
-    cells += [new_code_cell(f"%%kimi\n{prompt}") for prompt in prompts]
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
-    return name
+    return write_notebook(
+        root, name, ["%load_ext kimi_jupyter", *(f"%%kimi\n{p}" for p in prompts)]
+    )
 
 
 def _open(page: Page, lab_server: LabServer, name: str, *, kernel: bool = True) -> Locator:
-    """Open `name` alone in a fresh workspace; with `kernel`, wait until its kernel is idle."""
-    workspace = Path(name).stem
-    page.goto(
-        f"{lab_server.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab_server.token}"
-    )
-    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.content?.widgets")
-    cells = page.locator(".jp-Notebook .jp-Cell")
-    cells.first.wait_for()
-    if kernel:
-        page.wait_for_function(
-            "() => { const kernel = window.jupyterapp.shell.currentWidget"
-            ".sessionContext.session?.kernel;"
-            " return kernel?.connectionStatus === 'connected' && kernel.status === 'idle'; }",
-            timeout=FIRST_TEXT_TIMEOUT,
-        )
-    return cells
+    return open_notebook(page, lab_server, name, kernel=kernel, timeout=FIRST_TEXT_TIMEOUT)
 
 
 def _run_all(page: Page) -> None:
@@ -139,11 +116,6 @@ def _read(root: Path, name: str) -> tuple[str, Any]:
     return text, nbformat.reads(text, as_version=4)
 
 
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
 def _kernels(lab_server: LabServer) -> list[str]:
     request = urllib.request.Request(
         f"{lab_server.url}/api/kernels", headers={"Authorization": f"token {lab_server.token}"}
@@ -179,7 +151,7 @@ def test_answer_streams_live_then_turn_renderer_takes_over(
     later = _wait(page, cell, f"s => ({running})(s) && s.answer.length > {len(first['answer'])}")
     assert later["answer"].startswith(SIM_PREFIX)
     assert later["status"].startswith("answering ·"), later["status"]
-    _screenshot(page, "live_stream")
+    screenshot(page, "live_stream")
 
     turn = cells.nth(1).locator(".jp-OutputArea-output.jp-KimiTurn")
     turn.locator(".jp-KimiTurn-footer").wait_for(timeout=20_000)
@@ -235,7 +207,7 @@ def test_thinking_pane_opens_folds_and_toggles_while_streaming(
     header.click()
     opened = _wait(page, cell, f"s => {running} && s.thinkingOpen && s.thinkingVisible")
     assert "The user sent" in opened["thinking"]
-    _screenshot(page, "live_thinking")
+    screenshot(page, "live_thinking")
     header.click()
     _wait(page, cell, f"s => {running} && !s.thinkingOpen && !s.thinkingVisible")
 
@@ -317,7 +289,7 @@ def test_saved_output_survives_kernel_shutdown_and_reopen(
     summary.click()
     reasoning.wait_for(state="visible")
     assert reasoning.inner_text() == record["reasoning"]
-    _screenshot(page, "live_saved_reopened")
+    screenshot(page, "live_saved_reopened")
     summary.click()
     reasoning.wait_for(state="hidden")
     assert (
@@ -369,7 +341,7 @@ def test_hostile_answer_is_inert_live_and_after_reopen(page: Page, lab_server: L
     assert live_answer.locator("script, img[onerror], [href^='javascript' i]").count() == 0
     _click_links(live_answer)
     assert _snapshot(cell)["prompt"] == RUNNING
-    _screenshot(page, "live_hostile_streaming")
+    screenshot(page, "live_hostile_streaming")
     assert page.evaluate(XSS_FLAGS_JS) == [None, None, None]
 
     turn = cells.nth(1).locator(".jp-KimiTurn")
@@ -389,7 +361,7 @@ def test_hostile_answer_is_inert_live_and_after_reopen(page: Page, lab_server: L
     assert "<img src=y onerror=" in answer.inner_text()
     assert answer.locator("script, img[onerror], [href^='javascript' i]").count() == 0
     _click_links(turn)
-    _screenshot(page, "live_hostile_reopened")
+    screenshot(page, "live_hostile_reopened")
     assert page.evaluate(XSS_FLAGS_JS) == [None, None, None]
     assert [url for url in requests if "remote.invalid" in url] == []
     assert [url for url in requests if re.search(r"/files/[xy](\?|$)", url)] == []
@@ -459,7 +431,7 @@ def test_stop_button_keeps_partial_answer(page: Page, lab_server: LabServer) -> 
         assert _click_subshell(sent.value), "the click was sent on the main shell"
         _assert_stopped(cell, page, clicked)
     finally:
-        _screenshot(page, "live_stop_button")
+        screenshot(page, "live_stop_button")
         if cell.locator(".kimi-live").count():  # not stopped: end the ~30 s answer now
             page.locator(INTERRUPT_BUTTON).click()
             cell.locator(".jp-KimiTurn").wait_for(timeout=STOPS_WITHIN)
@@ -469,4 +441,4 @@ def test_kernel_interrupt_keeps_partial_answer(page: Page, lab_server: LabServer
     cell = _start_slow_answer(page, lab_server, "live_interrupt.ipynb")
     page.locator(INTERRUPT_BUTTON).click()  # the toolbar's ■
     _assert_stopped(cell, page, time.monotonic())
-    _screenshot(page, "live_interrupt")
+    screenshot(page, "live_interrupt")

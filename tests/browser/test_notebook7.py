@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from pages import screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PLUGIN_ID = "kimi-jupyter:plugin"
 ACTIVATED = "kimi-jupyter: extension activated"
 SIM_PREFIX = "[Kimi simulator]"
@@ -55,15 +53,7 @@ SNAPSHOT_JS = """cell => {
 
 
 def _notebook(root: Path, name: str, prompt: str) -> str:
-    cells = [new_code_cell("%load_ext kimi_jupyter"), new_code_cell(f"%%kimi\n{prompt}")]
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
-    return name
+    return write_notebook(root, name, ["%load_ext kimi_jupyter", f"%%kimi\n{prompt}"])
 
 
 def _wait(page: Page, cell: ElementHandle, predicate: str, timeout: float = 10_000) -> Any:
@@ -143,8 +133,7 @@ def test_kimi_cell_streams_live_then_renders_turn_in_notebook7(
     assert (
         turn.locator("details.jp-KimiTurn-thinking summary").inner_text().startswith("Thinking · ")
     )
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "notebook7.png"))
+    screenshot(page, "notebook7")
 
     kimi_errors = [t for kind, t in browser_log.console if kind == "error" and "kimi" in t.lower()]
     page_errors = list(browser_log.errors)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from pages import screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Request
@@ -19,7 +20,6 @@ pytestmark = pytest.mark.browser
 
 TURN_MIME = "application/vnd.kimi.turn+json"
 HTML_FALLBACK = "<p>HTML FALLBACK</p>"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 PYTHON_CODE = 'import pandas as pd\nprint("hello")'
 SHELL_CODE = "pip install kimi-jupyter"
@@ -123,11 +123,6 @@ def _open_turns(page: Page, lab_server: LabServer, name: str, count: int = 1) ->
     return turns
 
 
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
 def _is_probe(request: Request) -> bool:
     return re.search(r"/probe\.png(\?|$)", request.url) is not None
 
@@ -171,7 +166,7 @@ def test_answer_renders_as_markdown_with_thinking_and_footer(
     summary.click()
     reasoning.wait_for(state="visible")
     assert reasoning.inner_text() == REASONING
-    _screenshot(page, "turn_render")
+    screenshot(page, "turn_render")
     summary.click()
     reasoning.wait_for(state="hidden")
     assert thinking.get_attribute("open") is None
@@ -203,7 +198,7 @@ def test_copy_buttons_copy_answer_and_code(page: Page, lab_server: LabServer) ->
     page.wait_for_function(
         "md => navigator.clipboard.readText().then(text => text === md)", arg=ANSWER
     )
-    _screenshot(page, "turn_copy")
+    screenshot(page, "turn_copy")
     # The feedback reverts, so a second copy is announced again.
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-KimiTurn-copy')]"
@@ -249,7 +244,7 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     reasoning.wait_for(state="visible")
     assert reasoning.inner_text() == HOSTILE_REASONING
     assert turn.locator(".jp-KimiTurn-thinking img").count() == 0
-    _screenshot(page, "turn_hostile")
+    screenshot(page, "turn_hostile")
 
     flags = page.evaluate("() => [1, 2, 3, 4].map(n => window[`__xss${n}`] ?? null)")
     assert flags == [None, None, None, None]
@@ -272,4 +267,4 @@ def test_unfinished_turns_show_notices(page: Page, lab_server: LabServer) -> Non
     assert notices[2].inner_text() == "Cut off at the token limit"
     assert rendered.nth(1).locator(".jp-KimiTurn-thinking, .jp-KimiTurn-copyAnswer").count() == 0
     assert rendered.nth(2).locator(".jp-KimiTurn-footer").inner_text() == "kimi-k2.6"
-    _screenshot(page, "turn_notices")
+    screenshot(page, "turn_notices")
