@@ -37,10 +37,11 @@ class ChatWidget:
     HTML. Mentions resolve in the kernel's namespace; the answer streams on a worker thread,
     so Stop and other cells run meanwhile. `close()` leaves a static transcript behind.
 
-    Enter sends, with a limitation: core widgets report the text, not the keys, so a message
-    is sent when its text gains a newline typed at the very end. A newline typed between
-    lines stays, but Shift+Enter at the end cannot be told from Enter and sends too: to
-    write several lines, untick "Enter sends" (the Send button always works).
+    Enter sends and Shift+Enter starts a new line where the kimi-jupyter lab extension is
+    loaded (JupyterLab, Notebook 7): it handles the keys and unticks the fallback below.
+    Elsewhere (VS Code, Colab) core widgets report the text, not the keys, so the fallback
+    sends when the text gains a newline typed at the very end; a newline typed between
+    lines stays. To write several lines there, untick "Enter sends" (Send always works).
     """
 
     def __init__(self, session: str = "default", *, chat: Chat | None = None) -> None:
@@ -62,8 +63,11 @@ class ChatWidget:
         self.picker = w.Dropdown(description="Session", layout=auto)
         self.transcript = w.VBox(layout=self._full)
         self.input = w.Textarea(placeholder=_PLACEHOLDER, rows=3, layout=self._full)
+        self.input.add_class("kimi-chat-input")  # the lab extension's key handling finds these
         self.enter_sends = w.Checkbox(True, description="Enter sends", indent=False, layout=auto)
+        self.enter_sends.add_class("kimi-chat-enter")
         self.send_button = button(description="Send", icon="paper-plane", button_style="primary")
+        self.send_button.add_class("kimi-chat-send")
         self.stop_button = button(description="Stop", icon="stop", tooltip="Stop the answer")
         self.refresh_button = button(icon="refresh", tooltip="Reload sessions and transcript")
         self.clear_button = button(description="Clear", icon="trash", tooltip="Forget the turns")

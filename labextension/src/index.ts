@@ -41,6 +41,8 @@ import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
 
 import { createKimiHighlightingFactory, MarkdownLoader } from './highlighting';
 
+import { installChatKeys } from './chatkeys';
+
 /** The kimi-jupyter front-end plugins: this file only wires things together. */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'kimi-jupyter:plugin',
@@ -264,4 +266,22 @@ const highlighting: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, turnRenderer, chatPanel, notebookActions, highlighting];
+/** Enter / Shift+Enter in the notebook ChatWidget (no requirements: Notebook 7 too). */
+const chatKeys: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:chat-keys',
+  description:
+    'Enter sends and Shift+Enter adds a line in the Kimi chat widget.',
+  autoStart: true,
+  activate: (): void => {
+    installChatKeys(window);
+  }
+};
+
+export default [
+  plugin,
+  turnRenderer,
+  chatPanel,
+  notebookActions,
+  highlighting,
+  chatKeys
+];

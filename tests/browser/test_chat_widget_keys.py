@@ -1,0 +1,93 @@
+"""The notebook ChatWidget's keys: Enter sends, Shift+Enter adds a line, in JupyterLab and in
+Notebook 7 (both load the kimi-jupyter extension, which handles the keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pages import open_notebook, screenshot, write_notebook
+from playwright.sync_api import expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from kimi_jupyter.simulator import Simulator
+
+    from .conftest import LabServer, NotebookServer
+
+pytestmark = pytest.mark.browser
+
+SIM_PREFIX = "[Kimi simulator]"
+KERNEL_IDLE_JS = (
+    "() => { const kernel = window.jupyterapp.shell.currentWidget"
+    ".sessionContext.session?.kernel;"
+    " return kernel?.connectionStatus === 'connected' && kernel.status === 'idle'; }"
+)
+
+
+def _cells(session: str) -> list[str]:
+    widget = f"from kimi_jupyter import ChatWidget\nChatWidget({session!r})"
+    return ["%load_ext kimi_jupyter", widget]
+
+
+def _sent_texts(simulator: Simulator, marker: str) -> list[Any]:
+    """The last user message of every request that mentions `marker`."""
+    found = []
+    for body in list(simulator.requests):
+        users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+        if users and marker in str(users[-1].get("content")):
+            found.append(users[-1]["content"])
+    return found
+
+
+def _type_and_send(page: Page, marker: str) -> None:
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    box = page.locator(".kimi-chat .kimi-chat-input textarea")
+    box.wait_for(timeout=30_000)
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=30_000)
+    box.click()
+    box.press_sequentially(f"first line {marker}")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value(f"first line {marker}\nsecond line")
+    box.press("Enter")
+
+
+def _check(page: Page, simulator: Simulator, marker: str) -> None:
+    chat = page.locator(".kimi-chat")
+    expect(chat.locator(".kimi-chat-input textarea")).to_have_value("", timeout=10_000)
+    expect(chat).to_contain_text(SIM_PREFIX, timeout=20_000)
+    prompt = chat.locator(".kimi-chat-user").last
+    expect(prompt).to_contain_text(f"first line {marker}")
+    expect(prompt).to_contain_text("second line")
+    # One message with both lines reached the model: Shift+Enter did not send.
+    assert _sent_texts(simulator, marker) == [f"first line {marker}\nsecond line"]
+    # The trailing-newline fallback is off and hidden: the extension handles the keys.
+    expect(chat.locator(".kimi-chat-enter")).to_be_hidden()
+    assert page.locator(".kimi-chat-enter input").is_checked() is False
+
+
+def test_enter_sends_and_shift_enter_adds_a_line_in_lab(
+    page: Page, lab_server: LabServer, kimi_simulator: Simulator
+) -> None:
+    name = write_notebook(lab_server.root_dir, "chat_keys_lab.ipynb", _cells("keys-lab"))
+    open_notebook(page, lab_server, name)
+    _type_and_send(page, "lab-7f3a")
+    _check(page, kimi_simulator, "lab-7f3a")
+    screenshot(page, "chat_widget_keys_lab")
+
+
+def test_enter_sends_and_shift_enter_adds_a_line_in_notebook7(
+    page: Page, notebook_server: NotebookServer, kimi_simulator: Simulator
+) -> None:
+    name = write_notebook(notebook_server.root_dir, "chat_keys_nb7.ipynb", _cells("keys-nb7"))
+    page.goto(notebook_server.notebook_url(name))
+    page.wait_for_function(
+        "() => window.jupyterapp?.name === 'Jupyter Notebook'"
+        " && window.jupyterapp.shell.currentWidget?.content?.widgets"
+    )
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=30_000)
+    _type_and_send(page, "nb7-52c1")
+    _check(page, kimi_simulator, "nb7-52c1")
+    screenshot(page, "chat_widget_keys_notebook7")
