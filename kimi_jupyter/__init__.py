@@ -12,12 +12,22 @@ except ImportError:  # pragma: no cover - a checkout that was never installed
 from .chat import Chat, ChatStream
 from .config import Settings
 from .errors import KimiError
+from .tools import tool
 from .turn import Turn
 
 if TYPE_CHECKING:
     from .render.chat_widget import ChatWidget
 
-__all__ = ["Chat", "ChatStream", "ChatWidget", "KimiError", "Settings", "Turn", "__version__"]
+__all__ = [
+    "Chat",
+    "ChatStream",
+    "ChatWidget",
+    "KimiError",
+    "Settings",
+    "Turn",
+    "__version__",
+    "tool",
+]
 
 
 def __getattr__(name: str) -> Any:

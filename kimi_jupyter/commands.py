@@ -15,6 +15,7 @@ from kimi_jupyter.conversation import Exchange, MediaPart, Message, Session, Ses
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import Usage
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
+from kimi_jupyter.tools import Toolbox
 from kimi_jupyter.turn import Status, Timings, ToolCall, Turn
 
 
@@ -84,6 +85,34 @@ def list_sessions(sessions: Sessions) -> dict[str, str]:
     if not names:
         return _bundle(["No sessions yet."])
     return _bundle([f"{name}: {len(sessions.get(name).exchanges)} turn(s)" for name in names])
+
+
+def list_tools(toolbox: Toolbox) -> dict[str, str]:
+    """`%kimi tools`: each registered function, its parameters and whether it asks first."""
+    tools = toolbox.all()
+    if not tools:
+        return _bundle(["No tools yet: decorate a function with @tool (from kimi_jupyter)."])
+    lines = []
+    for item in tools:
+        properties = item.schema.parameters.get("properties", {})
+        required = set(item.schema.parameters.get("required", []))
+        params = ", ".join(
+            f"{name}{'' if name in required else '?'}: {_type_name(spec)}"
+            for name, spec in properties.items()
+        )
+        asks = " · asks before running" if item.confirm else ""
+        summary = item.schema.description.split("\n", 1)[0]
+        lines.append(f"{item.name}({params}){asks}" + (f" — {summary}" if summary else ""))
+    return _bundle(lines)
+
+
+def _type_name(spec: dict[str, Any]) -> str:
+    kind = spec.get("type")
+    if isinstance(kind, list):
+        return " | ".join(str(k) for k in kind)
+    if kind is None and "anyOf" in spec:
+        return " | ".join(_type_name(branch) for branch in spec["anyOf"])
+    return str(kind or "any")
 
 
 def usage(sessions: Sessions) -> dict[str, str]:

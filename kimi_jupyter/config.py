@@ -64,6 +64,7 @@ class Settings:
     max_retry_wait: float = 60.0
     context_window: int = CONTEXT_WINDOW
     output_reserve: int = 32_768
+    allow_web_search: bool = False  # for gateways that pass Kimi's $web_search through
 
     def __post_init__(self) -> None:
         key: object = self.api_key
@@ -96,6 +97,8 @@ class Settings:
             values["base_url"] = env["KIMI_BASE_URL"].strip()
         if env.get("KIMI_MODEL"):
             values["model"] = env["KIMI_MODEL"].strip()
+        if env.get("KIMI_ALLOW_WEB_SEARCH", "").strip().lower() in ("1", "true", "yes"):
+            values["allow_web_search"] = True
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(explicit) - known
         if unknown:

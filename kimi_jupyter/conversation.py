@@ -103,12 +103,16 @@ class Exchange:
     turn: Turn
     replies: tuple[Message, ...] = ()
     cell_id: str | None = None
+    answer: Message | None = None  # the last step's message, when tool steps came before it
 
     def messages(self) -> Iterator[Message]:
         """The wire messages; a tool call without its results is never replayed alone."""
         yield self.prompt
         yield from self.replies
-        if self.turn.answer:
+        if self.answer is not None:
+            if self.answer.content:
+                yield self.answer
+        elif self.turn.answer:
             yield Message("assistant", self.turn.answer, reasoning=self.turn.reasoning)
 
     @property
@@ -179,9 +183,16 @@ class Session:
         return [exchange.turn for exchange in self.exchanges]
 
     def request(
-        self, prompt: Message, settings: Settings, options: Options, *, cell_id: str | None = None
+        self,
+        prompt: Message,
+        settings: Settings,
+        options: Options,
+        *,
+        cell_id: str | None = None,
+        replies: Sequence[Message] = (),
     ) -> tuple[dict[str, Any], int]:
-        """The wire payload for `prompt` after the history, and how many exchanges it dropped."""
+        """The wire payload for `prompt` (and this turn's tool steps so far, `replies`) after
+        the history, and how many exchanges it dropped."""
         with self.lock:
             history = [
                 e
@@ -191,7 +202,7 @@ class Session:
         max_out = options.max_completion_tokens or settings.output_reserve
         budget = settings.context_window - max_out
         head = [Message("system", self.system)] if self.system else []
-        fixed = sum(m.estimate_tokens() for m in [*head, prompt])
+        fixed = sum(m.estimate_tokens() for m in [*head, prompt, *replies])
         if fixed > budget:
             raise ContextLengthError(
                 f"the prompt is about {fixed:,} tokens; with {max_out:,} reserved for the answer "
@@ -199,7 +210,7 @@ class Session:
                 status=400,
             )
         kept = _fit(history, budget - fixed)
-        messages = [*head, *(m for e in kept for m in e.messages()), prompt]
+        messages = [*head, *(m for e in kept for m in e.messages()), prompt, *replies]
         payload = build_payload(messages, settings, options)
         return payload, len(history) - len(kept)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,75 @@ class Usage:
         }
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A complete tool call, echoed back to the API exactly as it arrived."""
+
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+
+    def parsed_arguments(self) -> Any:
+        return json.loads(self.arguments) if self.arguments.strip() else {}
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+ToolStatus = Literal["ok", "error", "refused", "skipped", "echoed", "not run"]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What running one tool call gave: shown as a panel, recorded in the turn.
+
+    `status`: ok (the function returned), error (it raised, or its arguments were invalid:
+    the message went back to the model), refused (not a registered tool), skipped (the user
+    said no), echoed (`$web_search`, run by Kimi), not run (the step limit was reached).
+    `preview` is bounded text for people; the model got the converted content parts.
+    """
+
+    call_id: str
+    name: str
+    arguments: str
+    status: ToolStatus
+    preview: str = ""
+    duration: float = 0.0
+    step: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "name": self.name,
+            "arguments": self.arguments,
+            "status": self.status,
+            "preview": self.preview,
+            "duration": self.duration,
+            "step": self.step,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    """A complete tool call is about to run; `confirm` means the user is asked first."""
+
+    call: ToolCall
+    step: int
+    confirm: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    """A tool call ended (whatever its status); the next step's deltas follow."""
+
+    result: ToolResult
+
+
 @dataclass(frozen=True, slots=True)
 class Done:
     """The stream ended at `data: [DONE]`; `finish_reason` is the last one seen, if any."""
@@ -77,4 +147,4 @@ class Done:
     finish_reason: str | None
 
 
-Event = ReasoningDelta | ContentDelta | ToolCallDelta | Usage | Done
+Event = ReasoningDelta | ContentDelta | ToolCallDelta | Usage | ToolStarted | ToolFinished | Done

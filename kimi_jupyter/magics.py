@@ -32,6 +32,7 @@ from kimi_jupyter.structured import (
     json_shape,
     schema_shape,
 )
+from kimi_jupyter.tools import Tool, Toolbox
 from kimi_jupyter.turn import Turn
 
 
@@ -48,13 +49,13 @@ def _display(bundle: dict[str, Any]) -> None:
 
 
 _TAKES_SESSION = frozenset({"reset", "undo", "history", "chat"})
-_SUBCOMMANDS = _TAKES_SESSION | {"sessions", "usage", "save", "load", "retry", "fix", "version"}
+_SUBCOMMANDS = _TAKES_SESSION | {
+    *("sessions", "usage", "save", "load", "retry", "fix", "version", "tools", "map")
+}
 _FIX_PROMPT = (
     "This cell raised an error. Explain the cause in one or two sentences, then give the "
     "corrected code. @error"
 )
-
-_LATER = {"tools": "--tools (kernel functions)"}
 
 
 @magics_class
@@ -113,7 +114,13 @@ class KimiMagics(Magics):
         "--json", action="store_true", help="Ask for a JSON object; it becomes the cell's result"
     )
     @argument("--schema", help="Name of a dict or pydantic model: the JSON schema of the answer")
-    @argument("--tools", nargs="+", help="Kernel functions the model may call")
+    @argument(
+        "--tools",
+        nargs="*",
+        help="@tool functions the model may call (names; none given: every registered one)",
+    )
+    @argument("--web-search", action="store_true", help="Let Kimi search the web ($web_search)")
+    @argument("--max-steps", type=int, help="Most requests one answer may take with tools")
     @argument("--code", action="store_true", help="Ask for code and insert it as the next cell")
     @argument("-o", "--out", help="Store the answer in this variable")
     @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing")
@@ -122,6 +129,8 @@ class KimiMagics(Magics):
     @line_cell_magic
     def kimi(self, line: str, cell: str | None = None) -> Any:
         """Ask Kimi. `%%kimi [options]` + question, or `%kimi [options] question`."""
+        if line.split(maxsplit=1)[:1] == ["map"]:  # `%kimi map …` / `%%kimi map …`
+            return self._map(line, cell)
         if cell is None:  # `%kimi [options] free text`: the text may hold quotes (doesn't)
             words, prompt = split_options(self.kimi.parser, line)
             args = self.kimi.parser.parse_args(words)
@@ -133,9 +142,6 @@ class KimiMagics(Magics):
             raise UsageError(
                 f"%%kimi: unexpected text after the options: {' '.join(args.question)!r}"
             )
-        for name, label in _LATER.items():
-            if getattr(args, name):
-                raise UsageError(f"{label} is not available in this version of kimi-jupyter")
         if cell is None and args.question and args.question[0] in _SUBCOMMANDS:
             return self._command(args.question[0], args.question[1:], args)
         if not prompt.strip():
@@ -206,6 +212,8 @@ class KimiMagics(Magics):
                 if len(rest) != 1:
                     raise KimiError(f"usage: %kimi {name} PATH.ipynb [-s SESSION]")
                 bundle = getattr(commands, name)(sessions, session, rest[0])
+            elif name == "tools":
+                bundle = commands.list_tools(Toolbox.default())
             elif name in ("sessions", "usage"):
                 bundle = getattr(commands, "list_sessions" if name == "sessions" else name)(
                     sessions
@@ -244,8 +252,18 @@ class KimiMagics(Magics):
             raise
         return None
 
+    def _map(self, line: str, cell: str | None) -> Any:
+        from kimi_jupyter.batch import map_magic
+
+        try:
+            return map_magic(self.shell, line.strip().removeprefix("map").strip(), cell,
+                             self._get_chat())  # fmt: skip
+        except KimiError as exc:
+            raise UsageError(str(exc)) from None
+
     def _options(self, args: Any) -> dict[str, Any]:
         return {
+            **self._tool_options(args),
             "thinking": self.thinking and not args.no_thinking,
             "keep_thinking": args.keep_thinking,
             "max_completion_tokens": args.max_tokens or self.max_tokens,
@@ -255,6 +273,30 @@ class KimiMagics(Magics):
             "model": args.model,
             "stream": not args.no_stream,
         }
+
+    def _tool_options(self, args: Any) -> dict[str, Any]:
+        """`--tools f g` (or `f,g`; bare: every registered tool), `--web-search`, `--max-steps`."""
+        options: dict[str, Any] = {}
+        if args.tools is not None:
+            names = [n for word in args.tools for n in word.split(",") if n]
+            options["tools"] = [self._tool(n) for n in names] if names else True
+        if args.web_search:
+            options["web_search"] = True
+        if args.max_steps is not None:
+            options["max_steps"] = args.max_steps
+        return options
+
+    def _tool(self, name: str) -> Tool:
+        known = Toolbox.default().get(name)
+        if known is not None:
+            return known
+        found = (self.shell.user_ns if self.shell is not None else {}).get(name)
+        attached = getattr(found, "__kimi_tool__", None)
+        if isinstance(attached, Tool):
+            return attached
+        if callable(found):
+            raise KimiError(f"--tools: {name} is not a tool yet; decorate it with @tool")
+        return Toolbox.default().resolve([name])[0]  # raises: lists the registered ones
 
     def _panel_parts(self, prompt: str) -> list[Part]:
         namespace = self.shell.user_ns if self.shell is not None else {}

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .events import ContentDelta, Done, Event, ReasoningDelta, ToolCallDelta, Usage
+from .events import (
+    ContentDelta,
+    Done,
+    Event,
+    ReasoningDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolResult,
+    Usage,
+)
+
+__all__ = ["Status", "Timings", "ToolCall", "ToolResult", "Turn", "TurnBuilder"]
 
 Status = Literal["done", "stopped", "failed"]
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A complete tool call, echoed back to the API exactly as it arrived."""
-
-    id: str
-    name: str
-    arguments: str
-    type: str = "function"
-
-    def parsed_arguments(self) -> Any:
-        return json.loads(self.arguments) if self.arguments.strip() else {}
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "function": {"name": self.name, "arguments": self.arguments},
-        }
 
 
 @dataclass(frozen=True)
@@ -53,6 +43,7 @@ class Turn:
     answer: str = ""
     reasoning: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
+    tool_results: tuple[ToolResult, ...] = ()
     usage: Usage | None = None
     finish_reason: str | None = None
     model: str = ""
@@ -75,6 +66,7 @@ class Turn:
             "answer": self.answer,
             "reasoning": self.reasoning,
             "tool_calls": [call.to_wire() for call in self.tool_calls],
+            "tool_results": [result.to_json() for result in self.tool_results],
             "usage": self.usage.to_json() if self.usage else None,
             "timings": self.timings.to_json(),
             "finish_reason": self.finish_reason,

@@ -180,25 +180,21 @@ def test_stop_mid_stream_keeps_the_partial_answer_marked_stopped(sim: Simulator)
 
 
 def test_tool_call_scenario_returns_calls_that_fit_the_schema(sim: Simulator) -> None:
-    tool = {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-                "required": ["city"],
-            },
-        },
-    }
-    turn = new_chat(sim).ask("weather in Paris?", tools=[tool])
-    assert turn.finish_reason == "tool_calls"
+    received: list[tuple[str, int]] = []
+
+    def get_weather(city: str, days: int) -> str:
+        """Weather for a city."""
+        received.append((city, days))
+        return "sunny"
+
+    turn = new_chat(sim).ask("weather in Paris?", tools=[get_weather])
+    assert turn.finish_reason == "stop"
     (call,) = turn.tool_calls
     assert call.name == "get_weather"
     arguments = call.parsed_arguments()
     assert isinstance(arguments["city"], str)
-    assert isinstance(arguments.get("days", 0), int)
+    assert isinstance(arguments["days"], int)
+    assert received == [(arguments["city"], arguments["days"])]
     assert turn.reasoning
 
 

@@ -12,6 +12,7 @@ from IPython.testing.globalipapp import start_ipython
 
 from kimi_jupyter.conversation import Sessions
 from kimi_jupyter.simulator import Simulator
+from kimi_jupyter.tools import Toolbox
 
 from helpers import png
 
@@ -171,9 +172,56 @@ def test_broken_stream_keeps_the_partial_answer_with_a_notice(
     assert exchange.turn.status == "failed"
 
 
-def test_options_from_later_issues_say_so(ip: InteractiveShell) -> None:
-    with pytest.raises(UsageError, match=r"--tools .* not available"):
+@pytest.fixture
+def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
+    """A fresh kernel's worth of registered tools."""
+    fresh = Toolbox()
+    monkeypatch.setattr(Toolbox, "_default", fresh)
+    return fresh
+
+
+TOOL_CELL = '''
+from kimi_jupyter import tool
+
+@tool
+def lookup_population(city: str) -> int:
+    """The population of a city.
+
+    Args:
+        city: English name.
+    """
+    return 2_102_650
+'''
+
+
+def test_tools_run_in_the_kernel_and_feed_the_answer(
+    ip: InteractiveShell, sim: Simulator, toolbox: Toolbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell(TOOL_CELL)
+    ip.run_line_magic("kimi", "tools")
+    listing = capsys.readouterr().out
+    assert "lookup_population(city: string) — The population of a city." in listing
+    cell(ip, "--tools lookup_population", "Paris? [[sim: tool=lookup_population]]")
+    out = capsys.readouterr().out
+    assert "Tool lookup_population returned: 2102650" in out
+    (exchange,) = sessions().get("default").exchanges
+    assert exchange.turn.tool_results[0].status == "ok"
+    assert sim.requests[-1]["messages"][-1]["content"] == "2102650"
+    cell(ip, "--tools", "all of them [[sim: tool=lookup_population]]")  # bare: every tool
+    assert sim.requests[-1]["messages"][-1]["role"] == "tool"
+
+
+def test_tool_options_with_bad_input_say_so(ip: InteractiveShell, toolbox: Toolbox) -> None:
+    with pytest.raises(UsageError, match=r"no tool named 'f' \(registered: none yet\)"):
         cell(ip, "--tools f", "x")
+    ip.run_cell("def plain(city: str) -> str:\n    return city\n")
+    with pytest.raises(UsageError, match="plain is not a tool yet; decorate it with @tool"):
+        cell(ip, "--tools plain", "x")
+    with pytest.raises(UsageError, match="--web-search needs Moonshot's API"):
+        cell(ip, "--web-search", "x")
+    with pytest.raises(UsageError, match="max_steps must be a positive whole number"):
+        cell(ip, "--tools --max-steps 0", "x")
+    assert sessions().get("default").exchanges == []
 
 
 def test_version(ip: InteractiveShell) -> None:

@@ -36,6 +36,7 @@ def test_public_all_is_pinned() -> None:
         "Settings",
         "Turn",
         "__version__",
+        "tool",
     ]
     for name in kimi_jupyter.__all__:
         assert hasattr(kimi_jupyter, name)

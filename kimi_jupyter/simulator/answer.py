@@ -6,10 +6,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from .directives import Directives, message_text
+from .directives import Directives, last_user_text, message_text
 from .media import IMAGE_NAMES, Part
 from .plan import Plan, ToolCall, Usage, apply_budget, apply_stop, completion_tokens, fit, fragment
-from .toolcalls import example_value, make_call, pick_tool, tool_results
+from .toolcalls import example_value, make_call, pick_tools, tool_results
 from .validate import Request
 
 PREFIX = "[Kimi simulator]"
@@ -51,16 +51,18 @@ def build_plan(req: Request, wanted: Directives, cached: int) -> Plan:
 def compose(req: Request, wanted: Directives) -> Composition:
     """Pick the scenario from the last message: tool results, a tool call, or a description."""
     last = req.messages[-1]
+    tools = pick_tools(req, wanted)
+    if tools:
+        calls = [make_call(req, tool, k) for k, tool in enumerate(tools)]
+        names = ", ".join(call.name for call in calls)
+        asked = _quote(last_user_text({"messages": req.messages}), 80)
+        reasoning = (
+            f"The user asked: {asked}. The {names} tool(s) can answer that, so I will call "
+            "them with arguments built from their schemas."
+        )
+        return Composition(reasoning, "", calls)
     if last["role"] == "tool":
         return _after_tools(req)
-    tool = pick_tool(req, wanted)
-    if tool is not None:
-        call = make_call(req, tool)
-        reasoning = (
-            f"The user asked: {_quote(message_text(last.get('content')), 80)}. The {call.name} "
-            "tool can answer that, so I will call it with arguments built from its schema."
-        )
-        return Composition(reasoning, "", [call])
     if last["role"] == "assistant" and last.get("partial"):
         size = len(message_text(last.get("content")))
         answer = f"{PREFIX} continuing your partial answer ({size} chars) — prefix not repeated."

@@ -6,7 +6,9 @@ Keys:
     flavour=NAME       moonshot | docs | vllm | sglang.
     chunks=N           answer fragment count (content events); reasoning_chunks=N likewise.
     delay_ms=N         pause between SSE events; latency_ms=N pause before the headers.
-    tool=NAME          which declared tool to call; tool_index=omit drops `index` from deltas.
+    tool=NAME[,NAME]   which declared tool(s) to call (several: one step, calls in order);
+                       tool_index=omit drops `index` from deltas.
+    tool_steps=N       keep calling tools for N rounds after the user's message (default 1).
     usage=WHERE        docs | choice | both: where the finish chunk carries `usage`.
 """
 
@@ -34,6 +36,7 @@ _KEYS = (
     "latency_ms",
     "tool",
     "tool_index",
+    "tool_steps",
     "usage",
 )
 
@@ -51,6 +54,7 @@ class Directives:
     delay_ms: float | None = None
     latency_ms: float | None = None
     tool: str | None = None
+    tool_steps: int | None = None
     omit_tool_index: bool = False
     usage: str | None = None
 
@@ -106,6 +110,7 @@ def _build(key: str, values: dict[str, str]) -> Directives:
         delay_ms=_float(values, "delay_ms"),
         latency_ms=_float(values, "latency_ms"),
         tool=values.get("tool"),
+        tool_steps=_int(values, "tool_steps"),
         omit_tool_index=_choice(values, "tool_index", ("omit",)) == "omit",
         usage=_choice(values, "usage", USAGE_PLACES),
     )

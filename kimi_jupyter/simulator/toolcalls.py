@@ -40,27 +40,46 @@ def example_value(schema: Any, string: str = "Paris", depth: int = 0) -> Any:
     return simple.get(kind, string) if isinstance(kind, str) else string
 
 
-def pick_tool(req: Request, wanted: Directives) -> dict[str, Any] | None:
-    """Return the declared tool to call now, or None to answer in text."""
-    if not req.tools or req.tool_choice == "none" or req.messages[-1]["role"] != "user":
-        return None
-    name = wanted.tool
+def pick_tools(req: Request, wanted: Directives) -> list[dict[str, Any]]:
+    """Return the declared tools to call now (in order), or [] to answer in text.
+
+    After the user's message the model calls tools for `tool_steps` rounds (default 1),
+    then answers from the results; `tool_choice: "none"` always gets text.
+    """
+    if not req.tools or req.tool_choice == "none" or req.messages[-1]["role"] == "assistant":
+        return []
+    if _rounds_since_user(req.messages) >= (wanted.tool_steps or 1):
+        return []
+    names = wanted.tool.split(",") if wanted.tool else []
     if isinstance(req.tool_choice, dict):
-        name = req.tool_choice["function"]["name"]
-    if name is None:
-        return req.tools[0]
-    for tool in req.tools:
-        if tool["function"]["name"] == name:
-            return tool
-    raise invalid(f"Invalid request: [Kimi simulator] directive tool={name} names no declared tool")
+        names = [req.tool_choice["function"]["name"]]
+    if not names:
+        return [req.tools[0]]
+    declared = {tool["function"]["name"]: tool for tool in req.tools}
+    missing = [name for name in names if name not in declared]
+    if missing:
+        raise invalid(
+            f"Invalid request: [Kimi simulator] directive tool={missing[0]} names no declared tool"
+        )
+    return [declared[name] for name in names]
 
 
-def make_call(req: Request, tool: dict[str, Any]) -> ToolCall:
+def _rounds_since_user(messages: list[Any]) -> int:
+    rounds = 0
+    for message in reversed(messages):
+        if message["role"] == "user":
+            break
+        if message["role"] == "assistant" and message.get("tool_calls"):
+            rounds += 1
+    return rounds
+
+
+def make_call(req: Request, tool: dict[str, Any], offset: int = 0) -> ToolCall:
     """Build the call to `tool`, with an id in the flavour's style."""
     name: str = tool["function"]["name"]
     if tool["type"] == "builtin_function":
         return _web_search_call(req)
-    previous = sum(len(m.get("tool_calls") or []) for m in req.messages)
+    previous = sum(len(m.get("tool_calls") or []) for m in req.messages) + offset
     call_id = f"{name}:{previous}"
     if req.flavour in ("vllm", "sglang"):
         call_id = f"functions.{name}:{previous}"  # the native Kimi-K2 ids (KIMI_WIRE §7.3)

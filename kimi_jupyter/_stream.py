@@ -1,0 +1,192 @@
+"""`ChatStream`: one answer's events, through as many tool steps as the model takes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .client import EventStream, KimiClient
+from .config import Settings
+from .conversation import Exchange, Message, Options, Session, with_meta
+from .errors import KimiError, StreamError
+from .events import Event, ToolCall, ToolFinished, ToolResult, ToolStarted, Usage
+from .tools import Confirm, Outcome, Tool, not_run, run_call
+from .turn import Timings, Turn
+
+
+@dataclass
+class Request:
+    """What every step of one answer shares: where it goes and what it may call."""
+
+    client: Callable[[], KimiClient]
+    settings: Callable[[], Settings]
+    session: Session
+    prompt: Message
+    options: Options
+    cell_id: str | None = None
+    tools: Mapping[str, Tool] = field(default_factory=dict)
+    max_steps: int = 8
+
+    def payload(self, replies: Sequence[Message], last: bool) -> tuple[dict[str, Any], int]:
+        options = self.options
+        if last and options.tools:  # the last allowed step must answer in words
+            options = dataclasses.replace(options, tool_choice="none")
+        return self.session.request(
+            self.prompt, self.settings(), options, cell_id=self.cell_id, replies=replies
+        )
+
+
+class ChatStream:
+    """Events of one answer; the exchange is recorded when it ends (done, stopped or failed).
+
+    When the model calls tools, each call runs in this thread (`ToolStarted`, then
+    `ToolFinished`), the results go back, and the next step streams on, up to `max_steps`
+    requests. Set `confirm` before iterating to ask the user about `@tool(confirm=True)`
+    calls (True: run); unset, a terminal prompt asks.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._payload, self._dropped = request.payload((), request.max_steps <= 1)
+        self._events: EventStream = request.client().stream(self._payload)
+        self._steps: list[Turn] = []
+        self._replies: list[Message] = []
+        self._results: list[ToolResult] = []
+        self._start = time.monotonic()
+        self._stopped = False
+        self._limited = False
+        self.confirm: Confirm | None = None
+        self.payload = self._payload
+        self.turn: Turn = self._events.turn
+
+    def close(self) -> None:
+        """Stop the answer where it is; the partial answer is kept in the session."""
+        self._stopped = True
+        self._events.close()
+
+    def __iter__(self) -> Iterator[Event]:
+        try:
+            yield from self._iter_steps()
+        except StreamError as exc:
+            self._record(exc.partial or self._events.turn, error=str(exc))
+            raise
+        except KimiError as exc:
+            if self._steps:  # tools already ran: keep them, the next ask can build on them
+                self._record(self._events.turn, error=str(exc))
+            raise  # else nothing arrived: the session is left as it was
+        except BaseException:  # KeyboardInterrupt, GeneratorExit: the user stopped it
+            self._events.close()
+            self._record(self._events.turn)
+            raise
+        self._record(self._events.turn)
+
+    def _iter_steps(self) -> Iterator[Event]:
+        request = self._request
+        for step in range(1, request.max_steps + 1):
+            yield from self._events
+            turn = self._events.turn
+            if not turn.tool_calls or turn.status != "done" or self._stopped:
+                return
+            self._steps.append(turn)
+            calls, reasoning = turn.tool_calls, turn.reasoning
+            self._replies.append(
+                Message("assistant", turn.answer, tool_calls=calls, reasoning=reasoning)
+            )
+            yield from self._run_calls(turn.tool_calls, step)
+            if step == request.max_steps or self._stopped:
+                return
+            payload, _ = request.payload(self._replies, last=step + 1 == request.max_steps)
+            self.payload = payload
+            self._events = request.client().stream(payload)
+
+    def _run_calls(self, calls: Sequence[ToolCall], step: int) -> Iterator[Event]:
+        request = self._request
+        pending = list(calls)
+        try:
+            while pending:
+                call = pending[0]
+                offered = request.tools.get(call.name)
+                runs = not self._stopped and step < request.max_steps
+                yield ToolStarted(call, step, bool(runs and offered and offered.confirm))
+                if self._stopped:
+                    outcome = not_run(call, step, "the user stopped the answer")
+                elif not runs:
+                    self._limited = True
+                    why = f"the limit of {request.max_steps} steps was reached"
+                    outcome = not_run(call, step, why)
+                else:
+                    outcome = run_call(call, request.tools, step, self.confirm)
+                self._answer(outcome)
+                pending.pop(0)
+                yield ToolFinished(outcome.result)
+        finally:  # interrupted: every call still gets an answer, or the history is invalid
+            for call in pending:
+                self._answer(not_run(call, step, "the user stopped the answer"))
+
+    def _answer(self, outcome: Outcome) -> None:
+        self._replies.append(outcome.message)
+        self._results.append(outcome.result)
+
+    def _record(self, last: Turn, error: str | None = None) -> None:
+        turn = self._combined(last)
+        if error is not None and turn.error is None:
+            turn = replace(turn, error=error)
+        self.turn = with_meta(turn, dropped_exchanges=self._dropped)
+        answer = None
+        if self._replies:
+            answered = last not in self._steps
+            answer = Message(
+                "assistant",
+                last.answer if answered else "",
+                reasoning=last.reasoning if answered else None,
+            )
+        exchange = Exchange(
+            self._request.prompt,
+            self.turn,
+            tuple(self._replies),
+            cell_id=self._request.cell_id,
+            answer=answer,
+        )
+        self._request.session.record(exchange)
+
+    def _combined(self, last: Turn) -> Turn:
+        """One turn for the whole answer: every step's text, calls, results and tokens."""
+        steps = self._steps if self._steps and self._steps[-1] is last else [*self._steps, last]
+        if len(steps) == 1 and not self._results:
+            return last
+        usages = [t.usage for t in steps if t.usage is not None]
+        first = steps[0].timings
+        timings = Timings(
+            first_token=first.first_token,
+            reasoning=sum(t.timings.reasoning or 0.0 for t in steps) or None,
+            total=time.monotonic() - self._start,
+        )
+        return replace(
+            last,
+            answer="\n\n".join(t.answer for t in steps if t.answer),
+            reasoning="\n\n".join(t.reasoning for t in steps if t.reasoning),
+            tool_calls=tuple(call for t in steps for call in t.tool_calls),
+            tool_results=tuple(self._results),
+            usage=_sum_usage(usages) if usages else None,
+            timings=timings,
+            meta={**last.meta, "steps": len(steps)}
+            | ({"step_limit": self._request.max_steps} if self._limited else {}),
+        )
+
+    @property
+    def live_turn(self) -> Turn:
+        """Everything so far, steps and tools included (for views that redraw)."""
+        return self._combined(self._events.turn)
+
+
+def _sum_usage(usages: Sequence[Usage]) -> Usage:
+    return Usage(
+        prompt_tokens=sum(u.prompt_tokens for u in usages),
+        completion_tokens=sum(u.completion_tokens for u in usages),
+        total_tokens=sum(u.total_tokens for u in usages),
+        cached_tokens=sum(u.cached_tokens for u in usages),
+        reasoning_tokens=sum(u.reasoning_tokens for u in usages),
+    )
