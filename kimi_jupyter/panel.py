@@ -5,15 +5,25 @@ Frontend → kernel (`type`):
 - `list_turns` {session} → `turns`: each exchange's prompt text and turn record
 - `ask` {id, session, prompt} → `start`, then `delta`s {kind: reasoning|content, text} (only
   what is new, coalesced to at most 20 messages a second, so traffic grows linearly), maybe
-  `status`, and finally `done` {record} or `error` {message}
-- `stop` {id} → the answer ends where it is (kept in the session, marked stopped)
+  `status`, and finally `done` {record} or `error` {message}. Every `@tool` function of the
+  kernel is offered; for each call the model makes:
+  `tool_start` {id, call: {id, name, arguments}, step, confirm}, then (when `confirm`)
+  `confirm` {id, call_id}, then `tool_end` {id, result} (`ToolResult.to_json()`), then the
+  next step's deltas. Arguments and previews are the model's and the tool's text: show them
+  as text, never as HTML.
+- `confirm_reply` {id, call_id, run} → answers a `confirm`: run the call, or skip it (the
+  model is told). The answer waits for it; a reply nobody waits for is ignored.
+- `stop` {id} → the answer ends where it is (kept in the session, marked stopped); a call
+  waiting for `confirm_reply` is skipped.
 Anything else → `error` {message}. Every error is one line; the key never crosses.
 
-Answers stream on a worker thread, so the kernel keeps serving cells and `stop` meanwhile.
+Answers stream on a worker thread, so the kernel keeps serving cells, `stop` and
+`confirm_reply` meanwhile. When the comm closes, waiting calls are skipped.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +32,14 @@ from typing import Any, Literal, TypedDict
 from kimi_jupyter.chat import Chat, ChatStream
 from kimi_jupyter.conversation import Part, Sessions
 from kimi_jupyter.errors import KimiError
-from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta
+from kimi_jupyter.events import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    ToolCall,
+    ToolFinished,
+    ToolStarted,
+)
 from kimi_jupyter.render.bundle import turn_record
 
 TARGET = "kimi_jupyter.chat"
@@ -43,6 +60,39 @@ class AskMessage(TypedDict):
     prompt: str
 
 
+class CallMessage(TypedDict):
+    id: str
+    name: str
+    arguments: str
+
+
+class ToolStartMessage(TypedDict):
+    type: Literal["tool_start"]
+    id: str
+    call: CallMessage
+    step: int
+    confirm: bool
+
+
+class ToolEndMessage(TypedDict):
+    type: Literal["tool_end"]
+    id: str
+    result: dict[str, Any]
+
+
+class ConfirmMessage(TypedDict):
+    type: Literal["confirm"]
+    id: str
+    call_id: str
+
+
+class ConfirmReplyMessage(TypedDict):
+    type: Literal["confirm_reply"]
+    id: str
+    call_id: str
+    run: bool
+
+
 Send = Callable[[dict[str, Any]], None]
 Gather = Callable[[str], list[Part]]
 
@@ -53,6 +103,8 @@ class PanelServer:
     def __init__(self, send: Send, chat: Chat, gather: Gather) -> None:
         self._send, self._chat, self._gather = send, chat, gather
         self._streams: dict[str, ChatStream] = {}
+        self._waiting: dict[tuple[str, str], _Decision] = {}
+        self._stopped: set[str] = set()  # so a confirm asked just after a stop is skipped
         self._lock = threading.Lock()
 
     @property
@@ -71,6 +123,9 @@ class PanelServer:
                 self._ask(message)
             elif kind == "stop":
                 self._stop(str(message.get("id", "")))
+            elif kind == "confirm_reply":
+                key = (str(message.get("id", "")), str(message.get("call_id", "")))
+                self._release(lambda k: k == key, run=message.get("run") is True)
             else:
                 self._send({"type": "error", "message": f"unknown message type {kind!r}"})
         except KimiError as exc:
@@ -90,7 +145,8 @@ class PanelServer:
         if not prompt:
             raise KimiError("write a question first")
         parts = self._gather(prompt)  # in the kernel's main thread: it reads the namespace
-        stream = self._chat.stream(prompt, *parts, session=session)
+        stream = self._chat.stream(prompt, *parts, session=session, tools=True)
+        stream.confirm = functools.partial(self._confirm, request_id)
         with self._lock:
             self._streams[request_id] = stream
         self._send({"type": "start", "id": request_id, "session": session})
@@ -115,29 +171,91 @@ class PanelServer:
         finally:
             with self._lock:
                 self._streams.pop(request_id, None)
+                self._stopped.discard(request_id)
 
     def _stop(self, request_id: str) -> None:
         with self._lock:
             stream = self._streams.get(request_id)
+            if stream is not None:
+                self._stopped.add(request_id)
         if stream is not None:
             stream.close()
+        self._release(lambda key: key[0] == request_id, run=False)
+
+    def close(self) -> None:
+        """The comm closed: nobody is left to answer, so every waiting call is skipped."""
+        self._release(lambda _key: True, run=False)
+
+    def _confirm(self, request_id: str, call: ToolCall) -> bool:
+        """On the worker thread: ask the panel, and wait for `confirm_reply` (or `stop`)."""
+        key, decision = (request_id, call.id), _Decision()
+        with self._lock:
+            if request_id in self._stopped:
+                return False
+            self._waiting[key] = decision
+        try:
+            self._send({"type": "confirm", "id": request_id, "call_id": call.id})
+            decision.done.wait()
+        finally:
+            with self._lock:
+                self._waiting.pop(key, None)
+        return decision.run
+
+    def _release(self, match: Callable[[tuple[str, str]], bool], *, run: bool) -> None:
+        with self._lock:
+            chosen = [d for key, d in self._waiting.items() if match(key)]
+        for decision in chosen:
+            decision.decide(run)
+
+
+class _Decision:
+    """One `confirm` waiting for its reply; the first answer wins."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.run = False
+
+    def decide(self, run: bool) -> None:
+        if not self.done.is_set():
+            self.run = run
+            self.done.set()
 
 
 class _Batch:
-    """Collects deltas and sends what is new at most every FLUSH_SECONDS."""
+    """Collects deltas and sends what is new at most every FLUSH_SECONDS.
+
+    After a tool call, the next step's text of a kind that had some starts with a blank
+    line, as the turn record joins the steps: the deltas add up to the record's text.
+    """
 
     def __init__(self, request_id: str, send: Send) -> None:
         self._id, self._send = request_id, send
         self._pending: list[tuple[str, str]] = []
         self._last = time.monotonic()
+        self._seen: set[str] = set()
+        self._resume: set[str] = set()
 
     def add(self, event: Event) -> None:
         if isinstance(event, ReasoningDelta):
-            self._pending.append(("reasoning", event.text))
+            self._text("reasoning", event.text)
         elif isinstance(event, ContentDelta):
-            self._pending.append(("content", event.text))
+            self._text("content", event.text)
+        elif isinstance(event, (ToolStarted, ToolFinished)):
+            self.flush()  # the text before the call, then the call
+            self._send(_tool_message(self._id, event))
+            self._resume = set(self._seen)
+            return
         if time.monotonic() - self._last >= FLUSH_SECONDS:
             self.flush()
+
+    def _text(self, kind: str, text: str) -> None:
+        if not text:
+            return
+        if kind in self._resume:
+            self._resume.discard(kind)
+            text = "\n\n" + text
+        self._seen.add(kind)
+        self._pending.append((kind, text))
 
     def flush(self) -> None:
         self._last = time.monotonic()
@@ -146,6 +264,18 @@ class _Batch:
             if text:
                 self._send({"type": "delta", "id": self._id, "kind": kind, "text": text})
         self._pending.clear()
+
+
+def _tool_message(request_id: str, event: ToolStarted | ToolFinished) -> dict[str, Any]:
+    if isinstance(event, ToolFinished):
+        end: ToolEndMessage = {"type": "tool_end", "id": request_id,
+                               "result": event.result.to_json()}  # fmt: skip
+        return dict(end)
+    call: CallMessage = {"id": event.call.id, "name": event.call.name,
+                         "arguments": event.call.arguments}  # fmt: skip
+    start: ToolStartMessage = {"type": "tool_start", "id": request_id, "call": call,
+                               "step": event.step, "confirm": event.confirm}  # fmt: skip
+    return dict(start)
 
 
 def _prompt_text(content: Any) -> str:
@@ -164,6 +294,7 @@ def register(shell: Any, chat_factory: Callable[[], Chat], gather: Gather) -> bo
     def open_comm(comm: Any, _open_msg: dict[str, Any]) -> None:
         server = PanelServer(lambda data: comm.send(data), chat_factory(), gather)
         comm.on_msg(lambda msg: server.handle(msg["content"]["data"]))
+        comm.on_close(lambda _msg: server.close())
 
     manager.register_target(TARGET, open_comm)
     return True

@@ -6,17 +6,29 @@ No IPython here: the widget view, the text view and the lab panel share these fu
 from __future__ import annotations
 
 import html
+import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
+from kimi_jupyter.events import ToolResult
 from kimi_jupyter.turn import Turn
 
-from .html import HIGHLIGHT_CSS, render_markdown, render_text
+from .html import HIGHLIGHT_CSS, render_markdown, render_text, sanitize
 
 TURN_MIME = "application/vnd.kimi.turn+json"
+TOOL_CSS = (
+    ".kimi-tool-label{opacity:.7;font-size:.85em;margin-top:.3em}"
+    ".kimi-tool-text{white-space:pre-wrap;overflow-wrap:anywhere;max-height:20em;"
+    "overflow-y:auto;margin:.2em 0;font-size:.9em}"
+)
+SHOWN_CHARS = 10_000  # of arguments or a preview in HTML; the turn record keeps them whole
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TIMED = ("ok", "error")
 _CSS = (
     ".kimi-turn .kimi-thinking{opacity:.75;white-space:normal;font-size:.92em}"
     ".kimi-turn .kimi-footer{opacity:.6;font-size:.85em;margin-top:.4em}"
-    ".kimi-turn .kimi-notice{color:#b35900;font-weight:bold}" + HIGHLIGHT_CSS
+    ".kimi-turn .kimi-notice{color:#b35900;font-weight:bold}" + TOOL_CSS + HIGHLIGHT_CSS
 )
 
 
@@ -42,6 +54,61 @@ def footer_text(turn: Turn) -> str:
     return " · ".join(parts)
 
 
+def one_line(text: str, limit: int = 80) -> str:
+    """Hostile text for a title or a terminal line: no control characters, one line."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def tool_title(name: str, status: str, duration: float | None = None) -> str:
+    """`🔧 lookup · ok · 0.12 s` (the time only for calls that ran)."""
+    parts = [f"🔧 {one_line(name) or '?'}", status]
+    if duration is not None and status in _TIMED:
+        parts.append(f"{duration:.2f} s")
+    return " · ".join(parts)
+
+
+def result_title(result: ToolResult) -> str:
+    return tool_title(result.name, result.status, result.duration)
+
+
+def pretty_arguments(arguments: str) -> str:
+    """JSON arguments indented for reading; anything else as it came."""
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except ValueError:
+        return arguments
+
+
+def tool_text_html(label: str, text: str) -> str:
+    """A label and escaped text that keeps its layout (arguments, a preview)."""
+    shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n…"
+    return (
+        f"<div class='kimi-tool-label'>{html.escape(label)}</div>"
+        f"<pre class='kimi-tool-text'>{html.escape(shown)}</pre>"
+    )
+
+
+def tool_result_html(result: ToolResult) -> str:
+    """One tool call as a closed `<details>`: name, status and time; arguments, result."""
+    body = tool_text_html("Arguments", pretty_arguments(result.arguments))
+    if result.preview:
+        body += tool_text_html("Result", result.preview)
+    summary = html.escape(result_title(result))
+    return f"<details class='kimi-tool'><summary>{summary}</summary>{body}</details>"
+
+
+def tools_html(results: Sequence[ToolResult]) -> str:
+    panels = "".join(tool_result_html(r) for r in results)
+    return sanitize(f"<div class='kimi-tools'>{panels}</div>") if results else ""
+
+
+def tools_text(results: Sequence[ToolResult]) -> str:
+    """A Markdown list: `- 🔧 lookup · ok · 0.12 s: {"city": "Paris"}`."""
+    lines = [f"- {result_title(r)}: {one_line(r.arguments, 120)}" for r in results]
+    return "Tool calls:\n" + "\n".join(lines) if lines else ""
+
+
 def notice(turn: Turn) -> str | None:
     """What the reader must know about an answer that did not finish normally."""
     if turn.status == "stopped":
@@ -60,9 +127,12 @@ def turn_record(turn: Turn, session: str) -> dict[str, Any]:
 
 def static_bundle(turn: Turn, session: str) -> dict[str, Any]:
     """text/html + text/plain + the turn record: what the saved notebook keeps."""
+    text = turn.answer or notice(turn) or ""
+    if turn.tool_results:
+        text = "\n\n".join(t for t in (text, tools_text(turn.tool_results)) if t)
     return {
         "text/html": static_html(turn),
-        "text/plain": turn.answer or notice(turn) or "",
+        "text/plain": text,
         TURN_MIME: turn_record(turn, session),
     }
 
@@ -79,5 +149,6 @@ def static_html(turn: Turn) -> str:
             f"<details><summary>{summary}</summary>"
             f"<div class='kimi-thinking'>{render_text(turn.reasoning)}</div></details>"
         )
+    pieces.append(tools_html(turn.tool_results))
     pieces.append(f"<div class='kimi-footer'>{html.escape(footer_text(turn))}</div></div>")
     return "".join(pieces)

@@ -36,6 +36,8 @@ class ChatWidget:
     It shares the kernel's sessions with `%%kimi`, its live view and its sanitized static
     HTML. Mentions resolve in the kernel's namespace; the answer streams on a worker thread,
     so Stop and other cells run meanwhile. `close()` leaves a static transcript behind.
+    Every `@tool` function of the kernel is offered: each call shows as a panel, and a
+    `@tool(confirm=True)` call waits for its Run / Skip buttons (Stop skips it).
 
     Enter sends and Shift+Enter starts a new line where the kimi-jupyter lab extension is
     loaded (JupyterLab, Notebook 7): it handles the keys and unticks the fallback below.
@@ -51,6 +53,7 @@ class ChatWidget:
         self.chat = chat if chat is not None else Chat(session)
         self.session = session
         self._stream: ChatStream | None = None
+        self._live: LiveView | None = None
         self._worker: threading.Thread | None = None
         self._result: Turn | None = None
         self._shown: list[Exchange] | None = None  # None: the transcript must be rebuilt
@@ -107,8 +110,11 @@ class ChatWidget:
         return self._result
 
     def stop(self) -> None:
-        """Stop the streaming answer; the partial answer is kept, marked stopped."""
-        if (stream := self._stream) is not None:
+        """Stop the streaming answer; the partial answer is kept, marked stopped. A tool call
+        waiting for Run / Skip is skipped."""
+        if (live := self._live) is not None:
+            live.stop()  # closes the stream too
+        elif (stream := self._stream) is not None:
             stream.close()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -201,19 +207,20 @@ class ChatWidget:
         self.refresh()  # turns that `%%kimi` cells added since
         try:
             context = gather(text, *_namespace())
-            stream = self.chat.stream(text, *context.parts, session=self.session)
+            stream = self.chat.stream(text, *context.parts, session=self.session, tools=True)
         except KimiError as exc:
             self._notice(str(exc), restore)
             return False
         if from_input:
             self.input.value = ""
         self._status(context.note or "")
-        live = LiveView(note=context.note)
+        live = LiveView(on_stop=stream.close, note=context.note)
         live.stop_button.layout.display = "none"  # the chat's own Stop stops it
+        stream.confirm = live.confirm  # Run / Skip in the call's panel, on the worker thread
         prompt = self._html(_prompt_html([TextPart(text), *context.parts]))
         entry = w.VBox([prompt, live.widget], layout=self._layout)
         self.transcript.children = (*self.transcript.children, entry)
-        self._stream, self._result = stream, None
+        self._stream, self._live, self._result = stream, live, None
         self._set_busy(True)
         self._worker = threading.Thread(target=self._pump, args=(stream, entry, live, restore),
                                         name="kimi-chat", daemon=True)  # fmt: skip
@@ -243,7 +250,7 @@ class ChatWidget:
             live.close()
             if failure is not None:
                 self._notice(str(failure), restore)
-            self._result, self._stream = (stream.turn if kept else None), None
+            self._result, self._stream, self._live = (stream.turn if kept else None), None, None
             self._set_busy(False)
 
     def _exchanges(self) -> list[Exchange]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from kimi_jupyter.chat import Chat, ChatStream
 from kimi_jupyter.client import RetryNotice
 from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import StreamError
-from kimi_jupyter.render.bundle import static_bundle
+from kimi_jupyter.events import ToolCall
+from kimi_jupyter.render.bundle import one_line, static_bundle
 from kimi_jupyter.render.text import TextView
 from kimi_jupyter.turn import Turn
 
@@ -27,6 +29,8 @@ def show_turn(
 
     Ctrl-C or Stop keeps the partial answer (marked stopped); a broken stream keeps it too,
     with a notice, and then re-raises so the caller can say what happened in one line.
+    Tool calls that need confirming are asked in the view: Run / Skip buttons, a terminal
+    prompt, or (headless, where nobody can answer) skipped with a line on stderr.
     """
     opts = dict(options or {})
     if not opts.pop("stream", True):
@@ -37,12 +41,14 @@ def show_turn(
     if view == "widget":
         return _show_widget(chat, stream, session, note)
     if view == "static":  # headless runs: no widgets at all, only what the notebook keeps
+        stream.confirm = _skip_unattended
         failure = _pump(chat, stream, lambda _event: None, lambda _text: None)
         _show_final(stream.turn, session, "widget")
         if failure is not None:
             raise failure
         return stream.turn
     text = TextView()
+    stream.confirm = text.confirm
     if note:
         text.notify(note)
     failure = _pump(chat, stream, text.add, text.notify)
@@ -58,6 +64,7 @@ def _show_widget(chat: Chat, stream: ChatStream, session: str, note: str | None)
     from kimi_jupyter.render.widget import LiveView
 
     live = LiveView(on_stop=stream.close, note=note)
+    stream.confirm = live.confirm
     handle = display(live.widget, display_id=True)
     failure: BaseException | None = None
     try:
@@ -91,6 +98,14 @@ def _pump(chat: Chat, stream: ChatStream, add: Any, notify: Any) -> StreamError 
     finally:
         chat.on_retry = None
     return None
+
+
+def _skip_unattended(call: ToolCall) -> bool:
+    """Nobody can click Run in a headless run: skip the call, and say why where it shows."""
+    name = one_line(call.name, 60)
+    sys.stderr.write(f"kimi: skipped {name}: it needs confirming, and a headless run cannot"
+                     " ask (the widget or text view can)\n")  # fmt: skip
+    return False
 
 
 def _show_final(turn: Turn, session: str, view: str) -> None:

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolCallDelta, Usage
-from kimi_jupyter.render.bundle import thinking_summary
+from kimi_jupyter.events import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    ToolCallDelta,
+    ToolFinished,
+    ToolStarted,
+    Usage,
+)
+from kimi_jupyter.render.bundle import one_line, thinking_summary
 
 _FENCES = ("```", "~~~")
 
@@ -85,12 +93,17 @@ class Progress:
         match event:
             case ReasoningDelta():
                 self.reasoning_deltas += 1
-                self.phase = "thinking" if self.answer_started is None else self.phase
+                if self.answer_started is None or self.phase != "answering":
+                    self.phase = "thinking"  # again, after a tool call
             case ContentDelta() | ToolCallDelta():
                 self.answer_deltas += 1
                 if self.answer_started is None:
                     self.answer_started = now
-                self.phase = "answering"
+                self.phase = "answering" if isinstance(event, ContentDelta) else "calling a tool"
+            case ToolStarted(call, _, confirm):
+                self.phase = "waiting for you" if confirm else f"running {one_line(call.name, 40)}"
+            case ToolFinished():
+                self.phase = "waiting for the model"
             case Usage():
                 self.usage = event
             case _:

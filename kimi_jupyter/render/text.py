@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
-from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta
-from kimi_jupyter.render.bundle import footer_text, notice, thinking_summary
+from kimi_jupyter.events import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    ToolCall,
+    ToolFinished,
+    ToolStarted,
+)
+from kimi_jupyter.render.bundle import footer_text, notice, one_line, result_title, thinking_summary
 from kimi_jupyter.turn import Turn
 
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 
 
 class TextView:
-    """Writes thinking (dimmed, or prefixed without colour) and then the answer as they arrive."""
+    """Writes thinking (dimmed, or prefixed without colour) and then the answer as they arrive;
+    a line when a tool call starts and one when it ends. `confirm` asks on the terminal."""
 
-    def __init__(self, out: TextIO | None = None, *, color: bool | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        *,
+        color: bool | None = None,
+        ask: Callable[[str], str] | None = None,
+    ) -> None:
         self._out = out or sys.stdout
         self._color = color if color is not None else bool(getattr(self._out, "isatty", bool)())
+        self._ask = ask
         self._state = "start"
 
     def add(self, event: Event) -> None:
         if isinstance(event, ReasoningDelta):
-            if self._state == "start":
+            if self._state in ("start", "tool"):
                 self._write(_DIM if self._color else "Thinking: ")
                 self._state = "thinking"
             self._write(event.text)
@@ -31,6 +47,21 @@ class TextView:
                 self._write((_RESET if self._color else "") + "\n\n")
             self._state = "answering"
             self._write(event.text)
+        elif isinstance(event, ToolStarted):
+            self._line(f"🔧 {_call_text(event.call)}")
+        elif isinstance(event, ToolFinished):
+            preview = one_line(event.result.preview, 200)
+            self._line(result_title(event.result) + (f" → {preview}" if preview else ""))
+
+    def confirm(self, call: ToolCall) -> bool:
+        """`Run name(args)? [y/N]`: only y/yes runs it; end of input (or no stdin) skips.
+        Ctrl-C goes on up and stops the answer."""
+        try:
+            answer = (self._ask or input)(f"Run {_call_text(call)}? [y/N] ")
+        except (EOFError, OSError, NotImplementedError):  # IPython's StdinNotImplementedError
+            self._write("\n")
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def notify(self, text: str) -> None:
         self._write(f"[{text}]\n")
@@ -50,6 +81,18 @@ class TextView:
         lines.append(f"— {footer_text(turn)}")
         self._write("\n".join(lines) + "\n")
 
+    def _line(self, text: str) -> None:
+        """A line of its own, after whatever streamed before it."""
+        reset = _RESET if self._state == "thinking" and self._color else ""
+        newline = "" if self._state in ("start", "tool") else "\n"
+        self._write(f"{reset}{newline}{text}\n")
+        self._state = "tool"
+
     def _write(self, text: str) -> None:
         self._out.write(text)
         self._out.flush()
+
+
+def _call_text(call: ToolCall) -> str:
+    """`lookup({"city": "Paris"})`, one line, with no control characters from the model."""
+    return f"{one_line(call.name, 60)}({one_line(call.arguments, 120)})"

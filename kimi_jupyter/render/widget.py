@@ -4,7 +4,8 @@ Traffic grows linearly with the answer: finished blocks are frozen into their ow
 (several at once per repaint, in pages of at most `PAGE` so no children list grows without
 bound), only the unfinished tail is resent, and repaints are coalesced to at most one per
 `interval` seconds; `finish` always flushes. Widgets share one Layout and one Style, since
-each of those is a widget (a message) of its own.
+each of those is a widget (a message) of its own. Tool calls are rare: each one gets its own
+foldable panel (`tool_panel.py`) at once, between the thinking and the answer.
 """
 
 from __future__ import annotations
@@ -14,14 +15,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta
+from kimi_jupyter.events import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    ToolCall,
+    ToolFinished,
+    ToolStarted,
+)
+from kimi_jupyter.render.bundle import TOOL_CSS, one_line
 from kimi_jupyter.render.html import HIGHLIGHT_CSS, render_markdown, render_text
 from kimi_jupyter.render.live import BlockSplitter, Progress, text_freeze_point
 
 PAGE = 32
 _CSS = (
     "<style>.kimi-live .kimi-thinking{opacity:.75;font-size:.92em}"
-    ".kimi-live .kimi-status{opacity:.7;font-size:.85em}" + HIGHLIGHT_CSS + "</style>"
+    ".kimi-live .kimi-status{opacity:.7;font-size:.85em}" + TOOL_CSS + HIGHLIGHT_CSS + "</style>"
 )
 
 
@@ -80,7 +89,10 @@ class _Pane:
 
 
 class LiveView:
-    """Streams one answer into widgets: status line, thinking pane, answer, Stop."""
+    """Streams one answer into widgets: status line, thinking pane, tool calls, answer, Stop.
+
+    `confirm` is what `ChatStream.confirm` wants: Run / Skip in the call's panel.
+    """
 
     def __init__(
         self,
@@ -93,6 +105,8 @@ class LiveView:
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
 
+        from kimi_jupyter.render.tool_panel import ToolPanels  # it imports this module
+
         self._clock, self._interval = clock, interval
         self._status_interval, self._last_status = 0.25, float("-inf")
         self._max_latency = 0.25
@@ -100,6 +114,8 @@ class LiveView:
         self._last_paint = float("-inf")
         layout, html_style, math_style = w.Layout(), HTMLStyle(), HTMLMathStyle()
         self._shared = [layout, html_style, math_style]
+        self._on_stop, self._stopped = on_stop, False
+        self._resume: set[str] = set()  # panes that get a paragraph break after a tool call
         html_widget = lambda value: w.HTML(value, layout=layout, style=html_style)  # noqa: E731
         math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
         self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
@@ -108,7 +124,7 @@ class LiveView:
         self.status = w.HTML(_status_html(self.progress.status_text(self.progress.started)))
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
         if on_stop is not None:
-            self.stop_button.on_click(lambda _: on_stop())
+            self.stop_button.on_click(lambda _: self.stop())
             _handle_clicks_on_any_shell(self.stop_button)
         self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
         self.accordion.layout.display = "none"
@@ -119,22 +135,70 @@ class LiveView:
         )
         self.widget.add_class("kimi-live")
         self.repaints = 0
+        self.tools = ToolPanels(self._place_tools, layout, html_style)
 
     def add(self, event: Event) -> None:
         now = self._clock()
         was_answering = self.progress.answer_started is not None
         self.progress.add(event, now)
         if isinstance(event, ReasoningDelta):
-            self.thinking.append(event.text)
+            self._append(self.thinking, "thinking", event.text)
             if self.accordion.layout.display == "none":
                 self.accordion.layout.display = None
                 self.accordion.selected_index = 0
         elif isinstance(event, ContentDelta):
-            self.answer.append(event.text)
+            self._append(self.answer, "answer", event.text)
+        elif isinstance(event, (ToolStarted, ToolFinished)):
+            self._tool_event(event)
+            return
         if not was_answering and self.progress.answer_started is not None:
             self.accordion.selected_index = None  # fold the thinking once the answer starts
         if self._due(now):
             self.repaint()
+
+    def confirm(self, call: ToolCall) -> bool:
+        """Ask Run or Skip in the call's panel; block until one is clicked (True: Run).
+
+        Stop counts as Skip (and stops); so does Ctrl-C, which then goes on up to the stream.
+        """
+        panel = self.tools.get(call, confirm=True)
+        if self._stopped:
+            panel.set_status("skipped")
+            return False
+        self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
+        try:
+            run = panel.ask()
+        except KeyboardInterrupt:
+            panel.set_status("skipped")
+            self.stop()
+            raise
+        return run and not self._stopped
+
+    def stop(self) -> None:
+        """What Stop does: end the answer; a Run / Skip still waiting counts as Skip."""
+        self._stopped = True
+        if self._on_stop is not None:
+            self._on_stop()
+        self.tools.release()
+
+    def _append(self, pane: _Pane, name: str, text: str) -> None:
+        if name in self._resume:  # the model speaks again after a tool call
+            self._resume.discard(name)
+            if pane.tail_size or pane.text:
+                pane.append("\n\n")
+        pane.append(text)
+
+    def _tool_event(self, event: ToolStarted | ToolFinished) -> None:
+        """Paint the text so far, then the call's panel, at once (tool calls are rare)."""
+        self.repaint(final=True)
+        if isinstance(event, ToolStarted):
+            self.tools.get(event.call, confirm=event.confirm)
+        else:
+            self.tools.finish(event.result)
+            self._resume = {"thinking", "answer"}
+
+    def _place_tools(self, box: Any) -> None:
+        self.widget.children = (self._header, self.accordion, box, self.answer.box)
 
     def _due(self, now: float) -> bool:
         """At most one repaint per `interval`, and only once the new text is worth resending
@@ -165,13 +229,14 @@ class LiveView:
         """Always called at the end (done, stopped, failed): the last state is painted."""
         self.progress.phase = phase
         self.stop_button.disabled = True
+        self.tools.end(phase)
         self.repaint(final=True)
 
     def close(self) -> None:
         """Close every widget, with the Layout and Style widgets each one made for itself."""
         for widget in (*self.thinking.widgets, *self.answer.widgets, self.status,
                        self._style, self.stop_button, self.accordion, self._header, self.widget,
-                       *self._shared):  # fmt: skip
+                       *self.tools.widgets(), *self._shared):  # fmt: skip
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
                 if part is not None:
                     part.close()

@@ -6,11 +6,33 @@
 import {
   ChatRequest,
   IAskRequest,
+  IConfirmReplyRequest,
   IListTurnsRequest,
   IStopRequest,
+  IToolStartMessage,
   KernelChatMessage,
   parseKernelMessage
 } from './chatprotocol';
+import type { IToolResult } from './turn';
+
+/** A tool call's status before it ends (then: ok, error, refused, skipped, echoed, not run). */
+export const TOOL_RUNNING = 'running';
+export const TOOL_WAITING = 'waiting for you';
+
+/** One tool call of a streaming answer; replaced, never changed, like the turns. */
+export interface IChatTool {
+  readonly callId: string;
+  readonly name: string;
+  readonly arguments: string;
+  readonly step: number;
+  readonly status: string;
+  readonly preview?: string;
+  readonly duration?: number;
+  /** It needs confirming (`@tool(confirm=True)`). */
+  readonly confirm: boolean;
+  /** The kernel waits for Run or Skip (`confirmTool`). */
+  readonly asking: boolean;
+}
 
 /** `streaming` until `done` (complete or stopped) or `error` (failed). */
 export type ChatTurnState = 'streaming' | 'done' | 'error';
@@ -31,6 +53,8 @@ export interface IChatTurn {
   /** Text streamed so far (while streaming, or kept when an error has no record). */
   readonly reasoning: string;
   readonly content: string;
+  /** The tool calls so far, in the order they started. */
+  readonly tools: readonly IChatTool[];
   /** The turn record, once the kernel sent one. */
   readonly record?: unknown;
   /** Why it failed. */
@@ -44,6 +68,13 @@ export function turnActivity(turn: IChatTurn): string {
   }
   if (!turn.started) {
     return 'sending';
+  }
+  const tool = turn.tools[turn.tools.length - 1];
+  if (tool?.asking) {
+    return 'confirming';
+  }
+  if (tool?.status === TOOL_RUNNING) {
+    return 'tool';
   }
   return turn.content ? 'answering' : turn.reasoning ? 'thinking' : 'waiting';
 }
@@ -134,11 +165,34 @@ export class ChatPanelModel {
         state: 'streaming',
         id,
         reasoning: '',
-        content: ''
+        content: '',
+        tools: []
       }
     ];
     this._changed();
     return { type: 'ask', id, session: this._session, prompt: text };
+  }
+
+  /**
+   * Answer the kernel's `confirm` for `callId` of the streaming answer: the request to
+   * send, or `null` when that call is not waiting (answered already, or stopped).
+   */
+  confirmTool(callId: string, run: boolean): IConfirmReplyRequest | null {
+    const id = this._pendingId;
+    const turn = this._turns.find(t => t.id === id);
+    if (
+      id === null ||
+      !turn?.tools.some(t => t.callId === callId && t.asking)
+    ) {
+      return null;
+    }
+    this._updateTool(id, callId, tool => ({
+      ...tool,
+      asking: false,
+      status: run ? TOOL_RUNNING : tool.status
+    }));
+    this._changed();
+    return { type: 'confirm_reply', id, call_id: callId, run };
   }
 
   /** The request that stops the streaming answer, or `null` when none streams. */
@@ -191,6 +245,7 @@ export class ChatPanelModel {
                   state: 'done',
                   reasoning: '',
                   content: '',
+                  tools: [],
                   record: entry.record
                 };
           });
@@ -211,6 +266,23 @@ export class ChatPanelModel {
                 }
               : { ...turn, started: true, content: turn.content + message.text }
         );
+        return [];
+      case 'tool_start':
+        this._update(message.id, turn => ({
+          ...turn,
+          started: true,
+          tools: [...turn.tools, newTool(message)]
+        }));
+        return [];
+      case 'confirm':
+        this._updateTool(message.id, message.call_id, tool => ({
+          ...tool,
+          status: TOOL_WAITING,
+          asking: true
+        }));
+        return [];
+      case 'tool_end':
+        this._update(message.id, turn => endTool(turn, message.result));
         return [];
       case 'done':
         this._update(message.id, turn => ({
@@ -242,6 +314,19 @@ export class ChatPanelModel {
     );
   }
 
+  private _updateTool(
+    id: string,
+    callId: string,
+    change: (tool: IChatTool) => IChatTool
+  ): void {
+    this._update(id, turn => ({
+      ...turn,
+      tools: turn.tools.map(tool =>
+        tool.callId === callId ? change(tool) : tool
+      )
+    }));
+  }
+
   private _finish(id: string): void {
     if (this._pendingId === id) {
       this._pendingId = null;
@@ -261,4 +346,38 @@ export class ChatPanelModel {
   private _error = '';
   private _nextKey = 1;
   private _listeners = new Set<ChatModelListener>();
+}
+
+function newTool(message: IToolStartMessage): IChatTool {
+  return {
+    callId: message.call.id,
+    name: message.call.name,
+    arguments: message.call.arguments,
+    step: message.step,
+    status: message.confirm ? TOOL_WAITING : TOOL_RUNNING,
+    confirm: message.confirm,
+    asking: false
+  };
+}
+
+/** The call's result in place of its running state (added, if its start went missing). */
+function endTool(turn: IChatTurn, result: IToolResult): IChatTurn {
+  const ended = (tool?: IChatTool): IChatTool => ({
+    callId: result.callId,
+    name: result.name,
+    arguments: result.arguments,
+    step: result.step ?? tool?.step ?? 1,
+    status: result.status,
+    preview: result.preview,
+    duration: result.duration,
+    confirm: tool?.confirm ?? false,
+    asking: false
+  });
+  const known = turn.tools.some(tool => tool.callId === result.callId);
+  const tools = known
+    ? turn.tools.map(tool =>
+        tool.callId === result.callId ? ended(tool) : tool
+      )
+    : [...turn.tools, ended()];
+  return { ...turn, tools };
 }

@@ -19,6 +19,7 @@ import { KernelChatClient } from './chatclient';
 import { ChatPanelModel, IChatTurn, turnActivity } from './chatmodel';
 import { TURN_MIME_TYPE } from './renderer';
 import { LatestThrottle } from './throttle';
+import { ConfirmHandler, ToolPanelList } from './toolview';
 import { ITranslate, parseTurn, untranslated } from './turn';
 import type { ITurnContext } from './view';
 
@@ -31,7 +32,12 @@ export interface IChatPanelOptions {
 
 /** What the status line says about a streaming turn's `turnActivity`. */
 function activityText(turn: IChatTurn, trans: ITranslate): string {
+  const tool = turn.tools[turn.tools.length - 1]?.name ?? '';
   switch (turnActivity(turn)) {
+    case 'confirming':
+      return trans.__('Waiting for you: run %1?', tool);
+    case 'tool':
+      return trans.__('Running %1…', tool);
     case 'sending':
       return trans.__('Sending…');
     case 'waiting':
@@ -119,6 +125,11 @@ export class KimiChatPanel extends Panel {
     if (request && this._send(request)) {
       this._input.value = '';
     }
+  }
+
+  /** Answer a tool call's Run / Skip question. */
+  confirmTool(callId: string, run: boolean): void {
+    this._send(this.model.confirmTool(callId, run));
   }
 
   /** Stop the answer that is streaming. */
@@ -335,7 +346,11 @@ export class KimiChatPanel extends Panel {
 
   /** A view for the turn `key`, owned by `_views` (disposed when the turn goes). */
   private _newView(key: number): ChatTurnView {
-    const view = new ChatTurnView(this._options.rendermime, this._trans);
+    const view = new ChatTurnView(
+      this._options.rendermime,
+      this._trans,
+      (callId, run) => this.confirmTool(callId, run)
+    );
     this._views.set(key, view);
     return view;
   }
@@ -359,7 +374,8 @@ export class KimiChatPanel extends Panel {
 export class ChatTurnView extends Widget {
   constructor(
     private readonly _rendermime: IRenderMimeRegistry,
-    private readonly _trans: ITranslate
+    private readonly _trans: ITranslate,
+    private readonly _onConfirm?: ConfirmHandler
   ) {
     super();
     this.addClass('jp-KimiChat-turn');
@@ -385,7 +401,11 @@ export class ChatTurnView extends Widget {
   /** The streaming answer, as untrusted Markdown re-rendered at most every 250 ms. */
   private _showLive(turn: IChatTurn): void {
     if (!this._live) {
-      this._live = new LiveTurn(this._trans, this._turnContext());
+      this._live = new LiveTurn(
+        this._trans,
+        this._turnContext(),
+        this._onConfirm
+      );
       (this.layout as PanelLayout).addWidget(this._live);
     }
     this._live.setTurn(turn);
@@ -443,7 +463,8 @@ export class ChatTurnView extends Widget {
 
 /**
  * Thinking (a `<details>` that opens while the model thinks and folds when the answer
- * starts, unless the reader toggled it), the answer so far, and what is happening.
+ * starts, unless the reader toggled it), the tool calls (folded; one asking for Run /
+ * Skip opens), the answer so far, and what is happening.
  *
  * The answer so far renders as untrusted Markdown through the same path as the finished
  * turn (`view.ts`: raw HTML as text, guarded sanitizer), throttled by `LatestThrottle`.
@@ -451,9 +472,11 @@ export class ChatTurnView extends Widget {
 class LiveTurn extends Widget {
   constructor(
     private readonly _trans: ITranslate,
-    private readonly _context: ITurnContext
+    private readonly _context: ITurnContext,
+    onConfirm?: ConfirmHandler
   ) {
     super();
+    this._tools = new ToolPanelList(_trans, onConfirm);
     this.addClass('jp-KimiChat-live');
     const layout = new PanelLayout();
     this.layout = layout;
@@ -469,6 +492,7 @@ class LiveTurn extends Widget {
     this._answer.addClass('jp-KimiChat-liveAnswer');
     this._state.className = 'jp-KimiChat-turnStatus';
     layout.addWidget(new Widget({ node: this._thinking }));
+    layout.addWidget(new Widget({ node: this._tools.node }));
     layout.addWidget(this._answer);
     layout.addWidget(new Widget({ node: this._state }));
   }
@@ -476,6 +500,7 @@ class LiveTurn extends Widget {
   setTurn(turn: IChatTurn): void {
     this._thinking.hidden = !turn.reasoning;
     this._reasoning.textContent = turn.reasoning;
+    this._tools.update(turn.tools);
     if (turn.content !== this._content) {
       this._content = turn.content;
       this._throttle.update(turn.content);
@@ -514,6 +539,7 @@ class LiveTurn extends Widget {
   }
 
   private _userToggled = false;
+  private readonly _tools: ToolPanelList;
   private _content = '';
   private _throttle = new LatestThrottle<string>(markdown =>
     this._renderAnswer(markdown)

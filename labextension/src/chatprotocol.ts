@@ -2,7 +2,13 @@
  * The JSON messages the chat panel and the kernel's `kimi_jupyter.chat` comm target
  * exchange (mirrors `kimi_jupyter/panel.py`). Turn records are left as `unknown`: they
  * are parsed where they are shown (`turn.ts`).
+ *
+ * Tool calls: the kernel offers every `@tool` function of the kernel. For each call the
+ * model makes it sends `tool_start`, then (when the call needs confirming) `confirm`,
+ * which waits for a `confirm_reply`, then `tool_end`; the next step's deltas follow.
+ * Arguments and previews are the model's and the tool's text: shown as text only.
  */
+import { IToolResult, parseToolResult } from './turn';
 
 /** The comm target `%load_ext kimi_jupyter` registers in the kernel. */
 export const CHAT_COMM_TARGET = 'kimi_jupyter.chat';
@@ -32,8 +38,23 @@ export interface IStopRequest {
   id: string;
 }
 
+/**
+ * Frontend → kernel: the answer to `confirm` for the call `call_id` of the answer `id`:
+ * run it, or skip it (the model is told). A reply nobody waits for is ignored.
+ */
+export interface IConfirmReplyRequest {
+  type: 'confirm_reply';
+  id: string;
+  call_id: string;
+  run: boolean;
+}
+
 export type ChatRequest =
-  IHelloRequest | IListTurnsRequest | IAskRequest | IStopRequest;
+  | IHelloRequest
+  | IListTurnsRequest
+  | IAskRequest
+  | IStopRequest
+  | IConfirmReplyRequest;
 
 /** Kernel → frontend: reply to `hello`. */
 export interface ISessionsMessage {
@@ -70,6 +91,36 @@ export interface IDeltaMessage {
   text: string;
 }
 
+/** A tool call the model made: its id, the function name and the JSON arguments text. */
+export interface IToolCallData {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** Kernel → frontend: the call is complete and about to run (`confirm`: the user is asked). */
+export interface IToolStartMessage {
+  type: 'tool_start';
+  id: string;
+  call: IToolCallData;
+  step: number;
+  confirm: boolean;
+}
+
+/** Kernel → frontend: the call `call_id` waits for a `confirm_reply`. */
+export interface IConfirmMessage {
+  type: 'confirm';
+  id: string;
+  call_id: string;
+}
+
+/** Kernel → frontend: the call ended (whatever its status). */
+export interface IToolEndMessage {
+  type: 'tool_end';
+  id: string;
+  result: IToolResult;
+}
+
 /** Kernel → frontend: the answer `id` is complete (or stopped); `record` is its turn. */
 export interface IDoneMessage {
   type: 'done';
@@ -90,6 +141,9 @@ export type KernelChatMessage =
   | ITurnsMessage
   | IStartMessage
   | IDeltaMessage
+  | IToolStartMessage
+  | IConfirmMessage
+  | IToolEndMessage
   | IDoneMessage
   | IErrorMessage;
 
@@ -136,6 +190,18 @@ export function parseKernelMessage(data: unknown): KernelChatMessage | null {
         (m.kind === 'reasoning' || m.kind === 'content')
         ? { type: 'delta', id: m.id, kind: m.kind, text: m.text }
         : null;
+    case 'tool_start':
+      return str(m.id) ? parseToolStart(m.id, m) : null;
+    case 'confirm':
+      return str(m.id) && str(m.call_id)
+        ? { type: 'confirm', id: m.id, call_id: m.call_id }
+        : null;
+    case 'tool_end': {
+      const result = parseToolResult(m.result);
+      return str(m.id) && result
+        ? { type: 'tool_end', id: m.id, result }
+        : null;
+    }
     case 'done':
       return str(m.id) ? { type: 'done', id: m.id, record: m.record } : null;
     case 'error':
@@ -148,4 +214,27 @@ export function parseKernelMessage(data: unknown): KernelChatMessage | null {
     default:
       return null;
   }
+}
+
+function parseToolStart(id: string, m: Json): IToolStartMessage | null {
+  const call = m.call as Json | null | undefined;
+  if (
+    typeof call !== 'object' ||
+    call === null ||
+    typeof call.id !== 'string' ||
+    typeof call.name !== 'string'
+  ) {
+    return null;
+  }
+  return {
+    type: 'tool_start',
+    id,
+    call: {
+      id: call.id,
+      name: call.name,
+      arguments: typeof call.arguments === 'string' ? call.arguments : ''
+    },
+    step: typeof m.step === 'number' ? m.step : 1,
+    confirm: m.confirm === true
+  };
 }

@@ -25,6 +25,20 @@ export interface IToolCall {
   arguments: string;
 }
 
+/**
+ * What running one tool call gave (`ToolResult.to_json()` in Python). `status` is one of
+ * ok, error, refused, skipped, echoed, not run; `preview` is the tool's text (show as text).
+ */
+export interface IToolResult {
+  callId: string;
+  name: string;
+  arguments: string;
+  status: string;
+  preview: string;
+  duration?: number;
+  step?: number;
+}
+
 /** A turn record with every field normalised; missing fields become empty or undefined. */
 export interface ITurnRecord {
   answer: string;
@@ -33,6 +47,7 @@ export interface ITurnRecord {
   session?: string;
   id?: string;
   toolCalls: IToolCall[];
+  toolResults: IToolResult[];
   usage?: ITurnUsage;
   timings?: ITurnTimings;
   finishReason?: string;
@@ -78,6 +93,7 @@ export function parseTurn(data: unknown): ITurnRecord | null {
     session: optionalString(record.session),
     id: optionalString(record.id),
     toolCalls: parseToolCalls(record.tool_calls),
+    toolResults: parseToolResults(record.tool_results),
     usage: pickNumbers(record.usage, USAGE_KEYS),
     timings: pickNumbers(record.timings, TIMING_KEYS),
     finishReason: optionalString(record.finish_reason),
@@ -162,6 +178,67 @@ export function toolCallText(
   return trans.__('Called %1(%2)', call.name, shown);
 }
 
+/** The statuses whose calls ran, so their time means something. */
+const TIMED_STATUSES = new Set(['ok', 'error']);
+
+/** Each status a call can have, translated (literal strings, for the extractor). */
+const STATUS_LABELS = new Map<string, (trans: ITranslate) => string>([
+  ['running', trans => trans.__('running')],
+  ['waiting for you', trans => trans.__('waiting for you')],
+  ['ok', trans => trans.__('ok')],
+  ['error', trans => trans.__('error')],
+  ['refused', trans => trans.__('refused')],
+  ['skipped', trans => trans.__('skipped')],
+  ['echoed', trans => trans.__('echoed')],
+  ['not run', trans => trans.__('not run')],
+  ['stopped', trans => trans.__('stopped')]
+]);
+
+/** `🔧 lookup · ok · 0.12 s` (the time only for calls that ran); the name on one line. */
+export function toolTitle(
+  name: string,
+  status: string,
+  duration?: number,
+  trans: ITranslate = untranslated
+): string {
+  const label = STATUS_LABELS.get(status)?.(trans) ?? oneLine(status);
+  const parts = [`🔧 ${oneLine(name) || '?'}`, label];
+  if (duration !== undefined && TIMED_STATUSES.has(status)) {
+    parts.push(trans.__('%1 s', duration.toFixed(2)));
+  }
+  return parts.join(' · ');
+}
+
+/** JSON arguments indented for reading; anything else as it came. */
+export function prettyArguments(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** One tool result from its JSON (a `tool_results` item, or a `tool_end` message's). */
+export function parseToolResult(value: unknown): IToolResult | null {
+  const item = asObject(value);
+  const name = optionalString(item?.name);
+  const status = optionalString(item?.status);
+  if (!item || !name || !status) {
+    return null;
+  }
+  const number = (v: unknown) =>
+    typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  return {
+    callId: optionalString(item.call_id) ?? '',
+    name,
+    arguments: argumentsText(item.arguments),
+    status,
+    preview: optionalString(item.preview) ?? '',
+    duration: number(item.duration),
+    step: number(item.step)
+  };
+}
+
 /** A count with thousands separators, as the Python side writes it (`1,532`). */
 export function formatCount(count: number): string {
   return Math.round(count).toLocaleString('en-US');
@@ -197,6 +274,23 @@ function parseToolCalls(value: unknown): IToolCall[] {
     }
   }
   return calls;
+}
+
+function parseToolResults(value: unknown): IToolResult[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value.map(parseToolResult).filter((r): r is IToolResult => r !== null);
+}
+
+/** Text for a title: no control characters, whitespace folded, at most 80 characters. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const folded = flat.replace(/\s+/g, ' ').trim();
+  return folded.length > ARGUMENTS_SHOWN
+    ? `${folded.slice(0, ARGUMENTS_SHOWN - 1)}…`
+    : folded;
 }
 
 function argumentsText(value: unknown): string {

@@ -1,5 +1,6 @@
 /**
- * What a Kimi turn looks like: thinking toggle, tool calls, the answer as untrusted
+ * What a Kimi turn looks like: thinking toggle, tool calls (foldable panels of text, see
+ * `toolview.ts`), the answer as untrusted
  * Markdown through JupyterLab's own Markdown renderer, a notice, and a footer.
  *
  * Model text reaches the DOM only through that renderer (raw HTML shown as text, then
@@ -13,6 +14,7 @@ import { addInsertCodeButtons } from './actions';
 import { addCodeCopyButtons, createCopyButton } from './clipboard';
 import { literalHtmlParser } from './literalhtml';
 import { guardSanitizer } from './sanitizer';
+import { toolResultsNode } from './toolview';
 import {
   footerText,
   ITranslate,
@@ -63,8 +65,10 @@ export async function renderTurn(
   if (turn.reasoning) {
     add(thinkingNode(turn, trans));
   }
-  if (turn.toolCalls.length) {
-    add(toolCallsNode(turn, trans));
+  if (turn.toolResults.length) {
+    add(toolResultsNode(turn.toolResults, trans));
+  } else if (turn.toolCalls.length) {
+    add(toolCallsNode(turn, trans)); // a record from before tool results were kept
   }
   const answer = turn.answer ? createAnswer(context) : null;
   if (answer) {

@@ -1,4 +1,5 @@
-"""Page helpers the browser tests share: write a notebook, open it alone, take a screenshot."""
+"""Page helpers the browser tests share: write a notebook, open it alone, run and save it,
+take a screenshot."""
 
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def open_notebook(
     if kernel:
         page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout)
     return cells
+
+
+def run_all(page: Page) -> None:
+    """Run every cell of the current notebook, without waiting for them to finish."""
+    # Not awaited: the command's promise resolves only when every cell has finished.
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def save_notebook(page: Page) -> None:
+    """Ctrl+S in the current notebook, then wait until it is clean on the server."""
+    page.locator(".jp-Notebook").first.focus()
+    page.keyboard.press("Control+s")
+    page.wait_for_function(
+        "() => { const panel = window.jupyterapp.shell.currentWidget;"
+        " return panel.context.model.dirty === false && !panel.title.className"
+        ".includes('jp-mod-dirty'); }",
+        timeout=10_000,
+    )
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -1,4 +1,9 @@
-import { ChatPanelModel, turnActivity } from '../chatmodel';
+import {
+  ChatPanelModel,
+  TOOL_RUNNING,
+  TOOL_WAITING,
+  turnActivity
+} from '../chatmodel';
 import { parseKernelMessage } from '../chatprotocol';
 
 function connected(): ChatPanelModel {
@@ -197,6 +202,126 @@ describe('parseKernelMessage', () => {
       id: undefined,
       message: 'unknown error',
       record: undefined
+    });
+  });
+});
+
+describe('tool calls in the chat model', () => {
+  const CALL = { id: 'c1', name: 'lookup', arguments: '{"city":"Paris"}' };
+  const RESULT = {
+    call_id: 'c1',
+    name: 'lookup',
+    arguments: CALL.arguments,
+    status: 'ok',
+    preview: '2148000',
+    duration: 0.5,
+    step: 1
+  };
+
+  function asking(confirm: boolean): ChatPanelModel {
+    const model = connected();
+    model.ask('How many?', 'r1');
+    model.apply({ type: 'start', id: 'r1', session: 'default' });
+    model.apply({ type: 'delta', id: 'r1', kind: 'reasoning', text: 'hm' });
+    model.apply({ type: 'tool_start', id: 'r1', call: CALL, step: 1, confirm });
+    return model;
+  }
+
+  it('adds a running call, then its result, then the answer goes on', () => {
+    const model = asking(false);
+    expect(model.turns[0].tools).toEqual([
+      {
+        callId: 'c1',
+        name: 'lookup',
+        arguments: CALL.arguments,
+        step: 1,
+        status: TOOL_RUNNING,
+        confirm: false,
+        asking: false
+      }
+    ]);
+    expect(turnActivity(model.turns[0])).toBe('tool');
+    const before = model.turns[0].tools[0];
+    model.apply({ type: 'tool_end', id: 'r1', result: RESULT });
+    const tool = model.turns[0].tools[0];
+    expect(tool).not.toBe(before); // replaced, so its view redraws
+    expect(tool).toMatchObject({
+      status: 'ok',
+      preview: '2148000',
+      duration: 0.5
+    });
+    expect(turnActivity(model.turns[0])).toBe('thinking');
+    model.apply({
+      type: 'delta',
+      id: 'r1',
+      kind: 'content',
+      text: 'About 2M.'
+    });
+    model.apply({ type: 'done', id: 'r1', record: { answer: 'About 2M.' } });
+    expect(model.turns[0].state).toBe('done');
+    expect(model.pendingId).toBeNull();
+  });
+
+  it('asks for Run / Skip on confirm and answers once', () => {
+    const model = asking(true);
+    expect(model.turns[0].tools[0].status).toBe(TOOL_WAITING);
+    expect(model.confirmTool('c1', true)).toBeNull(); // not asked yet
+    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1' });
+    expect(model.turns[0].tools[0].asking).toBe(true);
+    expect(turnActivity(model.turns[0])).toBe('confirming');
+    expect(model.confirmTool('other', true)).toBeNull();
+    expect(model.confirmTool('c1', true)).toEqual({
+      type: 'confirm_reply',
+      id: 'r1',
+      call_id: 'c1',
+      run: true
+    });
+    expect(model.turns[0].tools[0]).toMatchObject({
+      asking: false,
+      status: TOOL_RUNNING
+    });
+    expect(model.confirmTool('c1', false)).toBeNull(); // answered already
+  });
+
+  it('sends Skip, and the kernel says how it ended', () => {
+    const model = asking(true);
+    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1' });
+    expect(model.confirmTool('c1', false)).toMatchObject({ run: false });
+    expect(model.turns[0].tools[0].status).toBe(TOOL_WAITING);
+    model.apply({
+      type: 'tool_end',
+      id: 'r1',
+      result: { ...RESULT, status: 'skipped', duration: 0 }
+    });
+    expect(model.turns[0].tools[0].status).toBe('skipped');
+  });
+
+  it('adds a result whose start went missing, and checks shapes', () => {
+    const model = connected();
+    model.ask('q', 'r1');
+    model.apply({ type: 'tool_end', id: 'r1', result: RESULT });
+    expect(model.turns[0].tools.map(t => t.status)).toEqual(['ok']);
+    expect(parseKernelMessage({ type: 'tool_start', id: 'r1' })).toBeNull();
+    expect(
+      parseKernelMessage({ type: 'tool_start', id: 'r1', call: { id: 'x' } })
+    ).toBeNull();
+    expect(
+      parseKernelMessage({ type: 'tool_end', id: 'r1', result: {} })
+    ).toBeNull();
+    expect(parseKernelMessage({ type: 'confirm', id: 'r1' })).toBeNull();
+    expect(
+      parseKernelMessage({
+        type: 'tool_start',
+        id: 'r1',
+        call: { id: 'x', name: 'f', arguments: 7 },
+        confirm: 'yes'
+      })
+    ).toEqual({
+      type: 'tool_start',
+      id: 'r1',
+      call: { id: 'x', name: 'f', arguments: '' },
+      step: 1,
+      confirm: false
     });
   });
 });

@@ -110,6 +110,47 @@ describe('renderTurn', () => {
     );
   });
 
+  it('shows tool results as closed panels of text, in place of the call list', async () => {
+    const hostile = '<img src=x onerror="window.__xss5=1"><script>x</script>';
+    const node = await render({
+      ...TURN,
+      tool_results: [
+        {
+          call_id: 'c1',
+          name: 'lookup',
+          arguments: '{"q":"x"}',
+          status: 'ok',
+          preview: hostile,
+          duration: 0.123,
+          step: 1
+        },
+        { call_id: 'c2', name: hostile, arguments: '{}', status: 'refused' }
+      ]
+    });
+    expect(node.querySelector('.jp-KimiTurn-toolCalls')).toBeNull();
+    const tools = node.querySelector('.jp-KimiTurn-tools') as HTMLElement;
+    expect(
+      tools.previousElementSibling?.classList.contains('jp-KimiTurn-thinking')
+    ).toBe(true);
+    const panels = [...tools.querySelectorAll('details.jp-KimiTool')];
+    expect(panels.map(p => (p as HTMLDetailsElement).open)).toEqual([
+      false,
+      false
+    ]);
+    expect(panels.map(p => p.querySelector('summary')?.textContent)).toEqual([
+      '🔧 lookup · ok · 0.12 s',
+      `🔧 ${hostile} · refused`
+    ]);
+    expect(panels[0].querySelector('.jp-KimiTool-arguments')?.textContent).toBe(
+      '{\n  "q": "x"\n}'
+    );
+    expect(panels[0].querySelector('.jp-KimiTool-preview')?.textContent).toBe(
+      hostile
+    );
+    expect(panels[1].querySelector('.jp-KimiTool-preview')).toBeNull();
+    expect(tools.querySelector('img, script')).toBeNull();
+  });
+
   it('keeps the thinking collapsed and its text literal', async () => {
     const node = await render(TURN);
     const details = node.querySelector(

@@ -2,9 +2,12 @@ import {
   footerText,
   formatCount,
   noticeText,
+  parseToolResult,
   parseTurn,
+  prettyArguments,
   thinkingSummary,
   toolCallText,
+  toolTitle,
   untranslated
 } from '../turn';
 
@@ -20,6 +23,17 @@ const FULL = {
       id: 'c1',
       type: 'function',
       function: { name: 'f', arguments: '{"x": 1}' }
+    }
+  ],
+  tool_results: [
+    {
+      call_id: 'c1',
+      name: 'f',
+      arguments: '{"x": 1}',
+      status: 'ok',
+      preview: '42',
+      duration: 0.123,
+      step: 1
     }
   ],
   usage: {
@@ -45,6 +59,17 @@ describe('parseTurn', () => {
       session: 'default',
       id: '3f2a9c1b0d4e',
       toolCalls: [{ name: 'f', arguments: '{"x": 1}' }],
+      toolResults: [
+        {
+          callId: 'c1',
+          name: 'f',
+          arguments: '{"x": 1}',
+          status: 'ok',
+          preview: '42',
+          duration: 0.123,
+          step: 1
+        }
+      ],
       usage: FULL.usage,
       timings: FULL.timings,
       finishReason: 'stop',
@@ -61,6 +86,7 @@ describe('parseTurn', () => {
       session: undefined,
       id: undefined,
       toolCalls: [],
+      toolResults: [],
       usage: undefined,
       timings: undefined,
       finishReason: undefined,
@@ -198,5 +224,48 @@ describe('helpers', () => {
   it('substitutes placeholders once, without re-reading the values', () => {
     expect(untranslated.__('Called %1(%2)', '%2', 'x')).toBe('Called %2(x)');
     expect(untranslated.__('%1 and %3', 'a')).toBe('a and %3');
+  });
+});
+
+describe('tool results', () => {
+  it('keeps well-formed results and drops the rest', () => {
+    const turn = parseTurn({
+      tool_results: [
+        null,
+        { name: 'f' },
+        { status: 'ok' },
+        { name: 'g', status: 'skipped', arguments: { a: 1 }, duration: 'x' }
+      ]
+    });
+    expect(turn?.toolResults).toEqual([
+      {
+        callId: '',
+        name: 'g',
+        arguments: '{"a":1}',
+        status: 'skipped',
+        preview: '',
+        duration: undefined,
+        step: undefined
+      }
+    ]);
+    expect(parseToolResult('ok')).toBeNull();
+  });
+
+  it('titles a call with its status, and the time only when it ran', () => {
+    expect(toolTitle('lookup', 'ok', 0.123)).toBe('🔧 lookup · ok · 0.12 s');
+    expect(toolTitle('lookup', 'error', 2)).toBe('🔧 lookup · error · 2.00 s');
+    expect(toolTitle('lookup', 'skipped', 0)).toBe('🔧 lookup · skipped');
+    expect(toolTitle('lookup', 'running')).toBe('🔧 lookup · running');
+  });
+
+  it('puts a hostile name on one clean line', () => {
+    const title = toolTitle('a\u001b[2J\nb'.repeat(30), 'refused');
+    expect(title).not.toMatch(/[\u0000-\u001f]/);
+    expect(title).toMatch(/^🔧 a \[2J ba \[2J .*… · refused$/);
+  });
+
+  it('indents JSON arguments and leaves other text alone', () => {
+    expect(prettyArguments('{"city":"Paris"}')).toBe('{\n  "city": "Paris"\n}');
+    expect(prettyArguments('{not json')).toBe('{not json');
   });
 });
