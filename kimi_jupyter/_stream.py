@@ -58,6 +58,7 @@ class ChatStream:
         self._start = time.monotonic()
         self._stopped = False
         self._limited = False
+        self._step_done = False  # the current stream's turn is already in `_steps`
         self.confirm: Confirm | None = None
         self.payload = self._payload
         self.turn: Turn = self._events.turn
@@ -91,6 +92,7 @@ class ChatStream:
             if not turn.tool_calls or turn.status != "done" or self._stopped:
                 return
             self._steps.append(turn)
+            self._step_done = True
             calls, reasoning = turn.tool_calls, turn.reasoning
             self._replies.append(
                 Message("assistant", turn.answer, tool_calls=calls, reasoning=reasoning)
@@ -100,7 +102,7 @@ class ChatStream:
                 return
             payload, _ = request.payload(self._replies, last=step + 1 == request.max_steps)
             self.payload = payload
-            self._events = request.client().stream(payload)
+            self._events, self._step_done = request.client().stream(payload), False
 
     def _run_calls(self, calls: Sequence[ToolCall], step: int) -> Iterator[Event]:
         request = self._request
@@ -134,10 +136,12 @@ class ChatStream:
         turn = self._combined(last)
         if error is not None and turn.error is None:
             turn = replace(turn, error=error)
+        if self._stopped and turn.status == "done" and self._step_done:
+            turn = replace(turn, status="stopped")  # stopped between steps, before an answer
         self.turn = with_meta(turn, dropped_exchanges=self._dropped)
         answer = None
         if self._replies:
-            answered = last not in self._steps
+            answered = not self._step_done
             answer = Message(
                 "assistant",
                 last.answer if answered else "",
@@ -154,7 +158,7 @@ class ChatStream:
 
     def _combined(self, last: Turn) -> Turn:
         """One turn for the whole answer: every step's text, calls, results and tokens."""
-        steps = self._steps if self._steps and self._steps[-1] is last else [*self._steps, last]
+        steps = self._steps if self._step_done else [*self._steps, last]
         if len(steps) == 1 and not self._results:
             return last
         usages = [t.usage for t in steps if t.usage is not None]

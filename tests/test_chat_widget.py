@@ -20,7 +20,7 @@ from kimi_jupyter import commands, magics
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Session, Sessions
 from kimi_jupyter.render.bundle import TURN_MIME, static_html
-from kimi_jupyter.render.chat_widget import ChatWidget
+from kimi_jupyter.render.chat_widget import SEND_MARK, ChatWidget
 from kimi_jupyter.simulator import Simulator
 
 KEY = "sk-chat-widget-test-key"
@@ -257,6 +257,21 @@ def test_enter_sends_only_a_newline_typed_at_the_end(sim: Simulator) -> None:
     chat.wait(timeout=30)
     assert len(session().exchanges) == 1
     assert chat.input.value == "pasted\nlines\n\n"
+
+
+def test_the_lab_extensions_send_mark_sends_every_line_before_it(sim: Simulator) -> None:
+    chat = ChatWidget()
+    chat.enter_sends.value = False  # what the extension does first: the fallback is off
+    chat.input.value = "two\nlines\n"  # Shift+Enter at the end: not sent
+    chat.wait(timeout=30)
+    assert session().exchanges == []
+    chat.input.value = "two\nlines\nand a third" + SEND_MARK  # Enter
+    chat.wait(timeout=30)
+    assert sim.requests[-1]["messages"][-1]["content"] == "two\nlines\nand a third"
+    assert chat.input.value == ""
+    chat.input.value = "   " + SEND_MARK  # nothing to send: the mark goes, the text stays
+    assert chat.input.value == "   "
+    assert len(session().exchanges) == 1
 
 
 def test_displays_as_its_widget_and_close_leaves_a_static_transcript(

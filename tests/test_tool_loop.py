@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from kimi_jupyter import Chat, KimiError, tool
+from kimi_jupyter._schema import function_schema
 from kimi_jupyter.conversation import Sessions
 from kimi_jupyter.events import ToolCall, ToolFinished, ToolStarted
 from kimi_jupyter.simulator import Simulator
-from kimi_jupyter.tools import Toolbox
+from kimi_jupyter.tools import Tool, Toolbox
 
 from helpers import Recorder, sse, stream_response
 
@@ -393,3 +394,43 @@ def test_interrupt_inside_a_tool_keeps_a_valid_history() -> None:
     roles = [m["role"] for m in recorder.bodies()[-1]["messages"]]  # type: ignore[index]
     assert roles == ["user", "assistant", "tool", "user"]
     assert json.loads(recorder.requests[-1].content)["messages"][1]["reasoning_content"] == "hm"
+
+
+def test_stop_while_a_confirm_waits_ends_the_answer_stopped(sim: Simulator) -> None:
+    def guarded(city: str) -> str:
+        """Needs a yes."""
+        return city
+
+    offered = Tool(guarded, function_schema(guarded), confirm=True)
+    chat = new_chat(sim, tools=[offered])
+    start = len(sim.requests)
+    stream = chat.stream("go [[sim: tool=guarded]]")
+
+    def stop_instead(_call: ToolCall) -> bool:
+        stream.close()  # the user pressed Stop while Run / Skip was shown
+        return False
+
+    stream.confirm = stop_instead
+    list(stream)
+    assert len(sim.requests) == start + 1  # no next step after Stop
+    assert stream.turn.status == "stopped"
+    assert stream.turn.tool_results[0].status == "skipped"
+    exchange = chat.session.exchanges[-1]
+    assert [m.role for m in exchange.replies] == ["assistant", "tool"]
+
+
+def test_a_step_limit_after_tools_counts_each_step_once() -> None:
+    call = _call_stream("population", '{"city": "Paris"}')
+    chat, recorder = _scripted(call, call, call)
+    turn = chat.ask("hi", tools=[population], max_steps=2)  # the model ignores tool_choice
+    assert len(recorder.requests) == 2
+    assert recorder.bodies()[1]["tool_choice"] == "none"
+    assert [r.status for r in turn.tool_results] == ["ok", "not run"]
+    assert len(turn.tool_calls) == 2
+    assert turn.reasoning == "hm\n\nhm"
+    assert turn.meta["steps"] == 2
+    assert turn.meta["step_limit"] == 2
+    exchange = chat.session.exchanges[-1]
+    assert [m.role for m in exchange.replies] == ["assistant", "tool", "assistant", "tool"]
+    assert exchange.answer is not None
+    assert exchange.answer.content == ""

@@ -27,6 +27,9 @@ _CSS = (
     "<style>.kimi-chat-user{background:var(--jp-layout-color2,#f2f2f2);border-radius:6px;"
     "padding:.3em .6em;margin:.8em 0 .3em}.kimi-chat-notice{color:#b35900}</style>"
 )
+# The lab extension appends this on Enter: a value change, so it reaches the kernel after
+# every keystroke before it (a Send click could overtake value updates still buffered).
+SEND_MARK = "\u2063"  # INVISIBLE SEPARATOR
 _PLACEHOLDER = "Message Kimi (Enter sends). Mention kernel objects with @: @df, @fig, @last"
 
 
@@ -40,7 +43,8 @@ class ChatWidget:
     `@tool(confirm=True)` call waits for its Run / Skip buttons (Stop skips it).
 
     Enter sends and Shift+Enter starts a new line where the kimi-jupyter lab extension is
-    loaded (JupyterLab, Notebook 7): it handles the keys and unticks the fallback below.
+    loaded (JupyterLab, Notebook 7): it handles the keys (Enter appends `SEND_MARK`) and
+    unticks the fallback below.
     Elsewhere (VS Code, Colab) core widgets report the text, not the keys, so the fallback
     sends when the text gains a newline typed at the very end; a newline typed between
     lines stays. To write several lines there, untick "Enter sends" (Send always works).
@@ -186,8 +190,14 @@ class ChatWidget:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _on_typing(self, change: Mapping[str, Any]) -> None:
-        """Enter: `new` is `old` plus typed text whose only newline is its last character."""
+        """Enter: the lab extension's send mark ends the text; elsewhere (the fallback) `new`
+        is `old` plus typed text whose only newline is its last character."""
         old, new = str(change["old"]), str(change["new"])
+        if new.endswith(SEND_MARK):
+            text = new.replace(SEND_MARK, "")
+            if self.busy or not self._submit(text, from_input=True):
+                self.input.value = text  # nothing sent: the message stays, mark removed
+            return
         added = new[len(old) :] if new.startswith(old) else ""
         enter = added.endswith("\n") and "\n" not in added[:-1]
         if enter and self.enter_sends.value and not self.busy:

@@ -3,14 +3,17 @@
  *
  * The widget is built from ipywidgets core widgets (so it also runs where this extension
  * is absent), and a core Textarea reports only its text, never its keys. Where this
- * extension runs, it handles the keys instead: Enter clicks the widget's Send button, and
- * the widget's fallback ("send when the text gains a trailing newline") is switched off by
- * unticking its checkbox, which the kernel sees as an ordinary widget change.
+ * extension runs, it handles the keys instead: Enter appends `SEND_MARK` to the text, which
+ * the kernel side takes as "send". A value change rather than a Send click, because
+ * ipywidgets buffers value updates while one is in flight and a click could overtake the
+ * last keystrokes. The widget's fallback ("send when the text gains a trailing newline") is
+ * switched off by unticking its checkbox, an ordinary widget change.
  */
 
 export const CHAT_CLASS = 'kimi-chat';
 export const INPUT_CLASS = 'kimi-chat-input';
-export const SEND_SELECTOR = 'button.kimi-chat-send';
+/** Must match `SEND_MARK` in kimi_jupyter/render/chat_widget.py (U+2063). */
+export const SEND_MARK = '\u2063';
 export const FALLBACK_CLASS = 'kimi-chat-enter';
 
 /** Handle one keydown; true when it sent the message (and swallowed the key). */
@@ -33,7 +36,8 @@ export function handleChatKey(event: KeyboardEvent): boolean {
     return false; // the textarea inserts the new line itself
   }
   event.preventDefault();
-  root.querySelector<HTMLButtonElement>(SEND_SELECTOR)?.click();
+  target.value += SEND_MARK;
+  target.dispatchEvent(new Event('input', { bubbles: true }));
   return true;
 }
 

@@ -1,4 +1,4 @@
-import { handleChatKey, installChatKeys } from '../chatkeys';
+import { handleChatKey, installChatKeys, SEND_MARK } from '../chatkeys';
 
 function chat(): {
   root: HTMLElement;
@@ -13,15 +13,16 @@ function chat(): {
       <button class="kimi-chat-send">Send</button>
     </div>
     <textarea class="elsewhere"></textarea>`;
-  let count = 0;
-  document
-    .querySelector('button.kimi-chat-send')!
-    .addEventListener('click', () => (count += 1));
+  const textarea = document.querySelector<HTMLTextAreaElement>(
+    '.kimi-chat-input textarea'
+  )!;
+  const values: string[] = []; // what ipywidgets' input handler would sync
+  textarea.addEventListener('input', () => values.push(textarea.value));
   return {
     root: document.querySelector('.kimi-chat')!,
-    textarea: document.querySelector('.kimi-chat-input textarea')!,
+    textarea,
     box: document.querySelector('.kimi-chat-enter input')!,
-    sends: () => count
+    sends: () => values.filter(value => value.endsWith(SEND_MARK)).length
   };
 }
 
@@ -37,6 +38,7 @@ function key(init: KeyboardEventInit): KeyboardEvent {
 describe('chat keys', () => {
   it('sends on Enter, swallows the key and switches the fallback off', () => {
     const { textarea, box, sends } = chat();
+    textarea.value = 'two\nlines';
     const event = key({});
     textarea.dispatchEvent(event);
     expect(sends()).toBe(0); // not installed yet
@@ -45,6 +47,7 @@ describe('chat keys', () => {
     textarea.dispatchEvent(again);
     undo();
     expect(sends()).toBe(1);
+    expect(textarea.value).toBe(`two\nlines${SEND_MARK}`);
     expect(again.defaultPrevented).toBe(true);
     expect(box.checked).toBe(false);
     expect(box.parentElement!.style.display).toBe('none');
