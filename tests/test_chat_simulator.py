@@ -230,3 +230,12 @@ def test_stop_from_another_thread_ends_the_stream(sim: Simulator) -> None:
     assert events
     assert not any(isinstance(e, Done) for e in events)
     assert chat.turns[0].status == "stopped"
+
+
+def test_one_client_reuses_its_connection_across_answers(sim: Simulator) -> None:
+    chat = new_chat(sim)
+    chat.ask("first")  # reads past `data: [DONE]` to the end, so the connection is reused
+    before = sim.connections_accepted
+    for question in ("second", "third", "fourth"):
+        chat.ask(question)
+    assert sim.connections_accepted == before

@@ -46,12 +46,14 @@ class SimHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # socketserver's 5 overflows when many clients connect at once
 
     def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
         super().__init__(address, _Handler)
         self.sim = sim
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        self.accepted = 0  # connections ever accepted: clients that reuse them keep it low
 
     def process_request(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
@@ -59,6 +61,7 @@ class SimHTTPServer(ThreadingHTTPServer):
         if isinstance(request, socket.socket):
             with self._lock:
                 self._connections.add(request)
+                self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
@@ -84,6 +87,7 @@ class SimHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small SSE writes on a reused connection: no 40 ms waits
     server_version = "kimi-simulator"
     sys_version = ""
     server: SimHTTPServer

@@ -66,6 +66,11 @@ class Simulator:
         """The OpenAI-style base URL, e.g. `http://127.0.0.1:PORT/v1`."""
         return f"http://{self.host}:{self._port}/v1"
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (a client reusing its connection adds none)."""
+        return self._server.accepted if self._server is not None else 0
+
     def set_fault(self, fault: str | None, times: int | None = None, **params: object) -> None:
         """Make `fault` hit the next `times` chat requests (None: all of them; fault None: off).
 
