@@ -252,12 +252,15 @@ class KimiMagics(Magics):
             raise
         return None
 
-    def _map(self, line: str, cell: str | None) -> Any:
+    def _map(self, line: str, cell: str | None) -> None:
+        """`%kimi map DF "template {col}" …` / `%%kimi map DF …`: the progress view ends in
+        the summary, so the report is not the cell's result (`Chat.map` returns it)."""
         from kimi_jupyter.batch import map_magic
 
+        view = {"auto": None, "static": "text"}.get(str(self.view), str(self.view))
+        rest = line.strip().removeprefix("map").strip()
         try:
-            return map_magic(self.shell, line.strip().removeprefix("map").strip(), cell,
-                             self._get_chat())  # fmt: skip
+            map_magic(self.shell, rest, cell, self._get_chat(), view=view)
         except KimiError as exc:
             raise UsageError(str(exc)) from None
 

@@ -50,13 +50,15 @@ class Run:
         return found
 
 
-def run_notebook(name: str, tmp: Path) -> Iterator[Run]:
+def run_notebook(name: str, tmp: Path, **extra_env: str) -> Iterator[Run]:
     shutil.copy(EXAMPLES / name, tmp / name)
     notebook = nbformat.read(tmp / name, as_version=4)
     with Simulator(api_key=KEY) as sim, pytest.MonkeyPatch.context() as env:
         env.setenv("KIMI_BASE_URL", sim.base_url)
         env.setenv("KIMI_API_KEY", KEY)
         env.setenv("KIMI_VIEW", "static")
+        for variable, value in extra_env.items():
+            env.setenv(variable, value)
         NotebookClient(notebook, timeout=60, kernel_name="python3").execute(cwd=str(tmp))
         nbformat.write(notebook, tmp / name)
         yield Run(notebook, list(sim.requests), tmp)
@@ -75,6 +77,13 @@ def dataframes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     yield from run_notebook("sessions.ipynb", tmp_path_factory.mktemp("sessions"))
+
+
+@pytest.fixture(scope="module")
+def tools_and_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    # The simulator plays Moonshot's $web_search; a real Anyfast/self-hosted URL is refused.
+    tmp = tmp_path_factory.mktemp("tools")
+    yield from run_notebook("tools_and_batch.ipynb", tmp, KIMI_ALLOW_WEB_SEARCH="1")
 
 
 def parts(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,7 +126,7 @@ def plain(cell: Any) -> str:
     )
 
 
-@pytest.mark.parametrize("name", ["plots", "dataframes", "sessions"])
+@pytest.mark.parametrize("name", ["plots", "dataframes", "sessions", "tools_and_batch"])
 def test_runs_clean_and_saves_no_key(name: str, request: pytest.FixtureRequest) -> None:
     run: Run = request.getfixturevalue(name)
     assert run.requests
@@ -255,3 +264,75 @@ def test_sessions_json_cell_asks_for_a_json_object(sessions: Run) -> None:
     results = [o for o in sessions.notebook.cells[-1].outputs if o.output_type == "execute_result"]
     assert len(results) == 1
     assert len(sessions.requests) == 7
+
+
+def _tool_messages(run: Run, question: str) -> list[dict[str, Any]]:
+    """The tool results sent back after the model's calls for `question`."""
+
+    def last_user(request: dict[str, Any]) -> int:
+        roles = [m["role"] for m in request["messages"]]
+        return len(roles) - 1 - roles[::-1].index("user")
+
+    (found,) = [
+        r
+        for r in run.requests
+        if r["messages"][-1]["role"] == "tool"
+        and texts(r["messages"][last_user(r)])[0].startswith(question)
+    ]
+    return [m for m in found["messages"][last_user(found) :] if m["role"] == "tool"]
+
+
+def test_tools_kernel_function_result_is_used_and_saved(tools_and_batch: Run) -> None:
+    first = tools_and_batch.request("How many people live in Paris?")
+    assert [t["function"]["name"] for t in first["tools"]] == ["city_population"]
+    schema = first["tools"][0]["function"]
+    assert schema["description"].startswith("The number of inhabitants of a French city")
+    assert schema["parameters"]["properties"]["city"] == {
+        "type": "string",
+        "description": 'the city\'s name, e.g. "Lyon".',
+    }
+    (result,) = _tool_messages(tools_and_batch, "How many people live in Paris?")
+    assert result["content"] == "2102650"
+    cell = tools_and_batch.cell("%%kimi --tools city_population")
+    (output,) = cell.outputs
+    record = output["data"][TURN_MIME]
+    assert [r["status"] for r in record["tool_results"]] == ["ok"]
+    assert "Tool city_population returned: 2102650" in record["answer"]
+    assert "city_population" in output["data"]["text/html"]
+    listing = plain(tools_and_batch.cell("%kimi tools"))
+    assert "city_population(city: string) — The number of inhabitants" in listing
+    assert "cities_larger_than(min_people?: integer)" in listing
+
+
+def test_tools_dataframe_result_goes_back_as_json(tools_and_batch: Run) -> None:
+    (result,) = _tool_messages(tools_and_batch, "Which cities have more than half a million")
+    content = json.loads(result["content"][result["content"].index("{") :])
+    assert "Paris" in json.dumps(content)
+
+
+def test_tools_confirm_is_skipped_when_nobody_can_answer(tools_and_batch: Run) -> None:
+    (result,) = _tool_messages(tools_and_batch, "Remove Lyon from the table.")
+    assert result["content"] == "error: the user chose not to run this call"
+    assert plain(tools_and_batch.cell("len(cities)")) == "4"
+
+
+def test_tools_web_search_is_echoed(tools_and_batch: Run) -> None:
+    (result,) = _tool_messages(tools_and_batch, "What is the weather in Paris today?")
+    assert result["name"] == "$web_search"
+    assert json.loads(result["content"])["search_result"]["search_id"]
+    out = plain(tools_and_batch.cell("from kimi_jupyter import Chat, KimiError"))
+    assert "the $web_search round trip worked" in out
+
+
+def test_batch_map_fills_the_column_and_a_rerun_skips_done_rows(tools_and_batch: Run) -> None:
+    asked = [r for r in tools_and_batch.requests if "Is this review positive" in str(r)]
+    assert len(asked) == 6  # once per row: the rerun sent nothing
+    assert all(r["response_format"] == {"type": "json_object"} for r in asked)
+    assert all(r["thinking"] == {"type": "disabled"} for r in asked)
+    assert plain(tools_and_batch.cell("again = chat.map(")).endswith("(6, 0)")
+    table = plain(tools_and_batch.cell("reviews"))
+    assert "sentiment" in table
+    assert "sentiment_error" in table
+    summaries = [r for r in tools_and_batch.requests if "Summarize this review of a" in str(r)]
+    assert len(summaries) == 6
+    assert "Summarize this review of a kettle in five words: Boils fast" in str(summaries)

@@ -18,6 +18,7 @@ def test_example_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_
     with Simulator(api_key="sk-notebook") as sim:
         monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
         monkeypatch.setenv("KIMI_API_KEY", "sk-notebook")
+        monkeypatch.setenv("KIMI_CONFIRM_TIMEOUT", "1")  # nobody clicks Run / Skip here
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(notebook, timeout=60, kernel_name="python3").execute(cwd=str(tmp_path))
         assert sim.requests, "the notebook never reached the simulator"

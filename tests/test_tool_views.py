@@ -173,6 +173,18 @@ def test_confirm_waits_for_run_or_skip(button: str, run: bool, wire: type[Wire])
     assert wire.opened == wire.closed
 
 
+def test_no_answer_in_time_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIMI_CONFIRM_TIMEOUT", "0.2")  # a frontend that cannot click: no hang
+    view = live_view(on_stop=lambda: None)
+    view.add(ToolStarted(CALL, 1, confirm=True))
+    assert view.confirm(CALL) is False
+    panel = view.tools.panels[CALL.id]
+    assert panel.timed_out
+    assert not panel.waiting
+    assert "no answer in 0.2 s: lookup_population skipped" in view.status.value
+    view.close()
+
+
 def test_stop_while_waiting_skips_and_stops() -> None:
     stops: list[int] = []
     view = live_view(on_stop=lambda: stops.append(1))

@@ -7,6 +7,7 @@ The title is plain text in every frontend (an Accordion title); the body is esca
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,7 @@ class ToolPanel:
         self.skip_button: Any = None
         self._buttons: Any = None
         self._decided = threading.Event()
+        self.timed_out = False  # the last `ask` ended without an answer
         self._run = False
 
     @property
@@ -62,16 +64,20 @@ class ToolPanel:
             self.output.value = sanitize(tool_text_html("Result", result.preview))
         self.accordion.set_title(0, result_title(result))
 
-    def ask(self) -> bool:
-        """Show Run / Skip, open the panel and wait for a click (or `decide` from elsewhere).
+    def ask(self, timeout: float | None = None) -> bool:
+        """Show Run / Skip, open the panel and wait for a click (or `decide` from elsewhere);
+        after `timeout` seconds without one, Skip.
 
         Clicks arrive on another thread (a subshell, or the kernel's main thread when the
         stream runs on a worker), which only sets the answer; widgets change here.
         """
         self._show_buttons()
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while not self._decided.wait(_POLL_SECONDS):
-                pass
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.timed_out = True
+                    self.decide(False)
         finally:
             self._hide_buttons()
         if self._run:

@@ -11,6 +11,7 @@ foldable panel (`tool_panel.py`) at once, between the thinking and the answer.
 from __future__ import annotations
 
 import html
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -160,18 +161,23 @@ class LiveView:
         """Ask Run or Skip in the call's panel; block until one is clicked (True: Run).
 
         Stop counts as Skip (and stops); so does Ctrl-C, which then goes on up to the stream.
+        No click within `KIMI_CONFIRM_TIMEOUT` seconds (default 300) is Skip too: a frontend
+        that cannot deliver clicks while a cell runs, or a headless run, never hangs.
         """
         panel = self.tools.get(call, confirm=True)
         if self._stopped:
             panel.set_status("skipped")
             return False
         self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
+        timeout = _confirm_timeout()
         try:
-            run = panel.ask()
+            run = panel.ask(timeout)
         except KeyboardInterrupt:
             panel.set_status("skipped")
             self.stop()
             raise
+        if panel.timed_out:
+            self.notify(f"no answer in {timeout:g} s: {one_line(call.name, 40)} skipped")
         return run and not self._stopped
 
     def stop(self) -> None:
@@ -282,3 +288,11 @@ def _thinking_html(text: str) -> str:
 
 def _status_html(text: str) -> str:
     return f"<span class='kimi-status'>{html.escape(text)}</span>"
+
+
+def _confirm_timeout(default: float = 300.0) -> float:
+    try:
+        value = float(os.environ.get("KIMI_CONFIRM_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
