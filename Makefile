@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_live_view.py
 	$(BIN)/python benchmarks/bench_context.py
 	$(BIN)/python benchmarks/bench_load_ext.py
+	$(BIN)/python benchmarks/bench_map.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension

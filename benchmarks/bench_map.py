@@ -5,13 +5,12 @@ each answer; it counts the requests it received per row, so the run checks that 
 was lost or sent twice, and each written answer must quote its own row.
 
     python benchmarks/bench_map.py [--rows 1000] [--latency-ms 50] [--concurrency 16]
-                                   [--backlog N] [--chunks N]
+                                   [--chunks N]
 
 Target: ratio (time at 1 / time at C) >= 12 for C = 16.
 
-`--backlog N` raises the simulator's listen backlog (socketserver's default is 5) and says
-so: the client opens a new connection per streamed row, and bursts of more than 5
-connects overflow the listen queue; the kernel drops them and the client retries after 1 s.
+Each worker keeps one connection (the client reads to the end of every answer), and the
+simulator listens with a backlog of 128, so a burst of connects is not dropped.
 `--chunks N` asks the simulator for N-event answers (default: its usual ~80 SSE events),
 to show how much of the time is the client's SSE parsing rather than waiting.
 """
@@ -30,12 +29,10 @@ KEY = "sk-bench-map"
 _ROW = re.compile(r"bench row (\d+)\b")
 
 
-def serve(conn: Connection, latency_ms: float, backlog: int | None) -> None:
+def serve(conn: Connection, latency_ms: float) -> None:
     """The child process: a simulator that reports per-row request counts when asked."""
-    from kimi_jupyter.simulator import Simulator, handler
+    from kimi_jupyter.simulator import Simulator
 
-    if backlog:
-        handler.SimHTTPServer.request_queue_size = backlog
     with Simulator(api_key=KEY, latency_ms=latency_ms) as sim:
         conn.send(sim.base_url)
         while conn.recv() == "counts":
@@ -81,7 +78,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--backlog", type=int, default=None)
     parser.add_argument("--chunks", type=int, default=None)
     args = parser.parse_args()
     template = "bench row {id}"
@@ -89,13 +85,12 @@ def main() -> None:
         template += f" [[sim: chunks={args.chunks} reasoning_chunks={args.chunks}]]"
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe()
-    child = ctx.Process(target=serve, args=(theirs, args.latency_ms, args.backlog), daemon=True)
+    child = ctx.Process(target=serve, args=(theirs, args.latency_ms), daemon=True)
     child.start()
     base_url = ours.recv()
-    backlog = f"listen backlog {args.backlog} (raised)" if args.backlog else "default backlog"
     answers = f"{args.chunks}-chunk answers" if args.chunks else "default answers"
     print(f"{args.rows:,} rows, {args.latency_ms:g} ms latency per request, simulator in "
-          f"another process, {backlog}, {answers}")  # fmt: skip
+          f"another process, {answers}")  # fmt: skip
     times: dict[int, float] = {}
     try:
         for concurrency in (1, args.concurrency):
