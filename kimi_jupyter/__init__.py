@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -9,14 +10,13 @@ try:
 except ImportError:  # pragma: no cover - a checkout that was never installed
     __version__ = "0.0.0"
 
-from .chat import Chat, ChatStream
-from .config import Settings
-from .errors import KimiError
-from .tools import tool
-from .turn import Turn
-
 if TYPE_CHECKING:
+    from .chat import Chat, ChatStream
+    from .config import Settings
+    from .errors import KimiError
     from .render.chat_widget import ChatWidget
+    from .tools import tool
+    from .turn import Turn
 
 __all__ = [
     "Chat",
@@ -29,13 +29,30 @@ __all__ = [
     "tool",
 ]
 
+# Loaded on first use, so `%load_ext kimi_jupyter` does not pay for the HTTP client, the
+# Markdown renderer or ipywidgets before the first question (STYLE rule 6).
+_LAZY = {
+    "Chat": "chat",
+    "ChatStream": "chat",
+    "ChatWidget": "render.chat_widget",
+    "KimiError": "errors",
+    "Settings": "config",
+    "Turn": "turn",
+    "tool": "tools",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "ChatWidget":  # lazily: `import kimi_jupyter` stays light (STYLE rule 6)
-        from .render.chat_widget import ChatWidget
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-        return ChatWidget
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -8,32 +8,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode, default
 
-from kimi_jupyter import __version__, commands, panel
+# Only what the magic class itself needs is imported here: `%load_ext` stays fast, and the
+# HTTP client, Markdown renderer, converters and views load with the first question.
+from kimi_jupyter import _comm
 from kimi_jupyter._magic_line import shell_words, split_options
 from kimi_jupyter.capture import CellCapture
-from kimi_jupyter.chat import Chat
-from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import KimiError
-from kimi_jupyter.prompting import PartsOf, gather
-from kimi_jupyter.render.display import show_turn
-from kimi_jupyter.render.dryrun import dry_run_bundle
-from kimi_jupyter.structured import (
-    CODE_INSTRUCTION,
-    Shape,
-    check_variable_name,
-    first_code_block,
-    json_shape,
-    schema_shape,
-)
-from kimi_jupyter.tools import Tool, Toolbox
-from kimi_jupyter.turn import Turn
+
+if TYPE_CHECKING:
+    from kimi_jupyter.chat import Chat
+    from kimi_jupyter.conversation import Part
+    from kimi_jupyter.structured import Shape
+    from kimi_jupyter.tools import Tool
+    from kimi_jupyter.turn import Turn
 
 
 def _display_object(obj: Any) -> None:
@@ -86,7 +80,7 @@ class KimiMagics(Magics):
         if shell is not None and hasattr(shell, "display_pub"):
             self.capture.install(shell)
         if shell is not None:  # the JupyterLab chat panel's comm target, in a kernel only
-            panel.register(shell, self._get_chat, self._panel_parts)
+            _comm.register(shell, self._get_chat, self._panel_parts)
 
     @magic_arguments()
     @argument("-s", "--session", help="Named session (default: 'default')")
@@ -149,6 +143,11 @@ class KimiMagics(Magics):
         return self._ask(prompt.strip(), args)
 
     def _ask(self, prompt: str, args: Any) -> Any:
+        from kimi_jupyter.prompting import gather
+        from kimi_jupyter.render.display import show_turn
+        from kimi_jupyter.render.dryrun import dry_run_bundle
+        from kimi_jupyter.structured import CODE_INSTRUCTION, check_variable_name
+
         chat = self._get_chat()
         name = args.session or self.session
         namespace = self.shell.user_ns if self.shell is not None else {}
@@ -174,6 +173,8 @@ class KimiMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def _shape(self, args: Any, namespace: dict[str, Any]) -> Shape:
+        from kimi_jupyter.structured import Shape, json_shape, schema_shape
+
         if args.schema:
             return schema_shape(args.schema, namespace)
         return json_shape() if args.json else Shape()
@@ -182,6 +183,8 @@ class KimiMagics(Magics):
         self, turn: Turn, shape: Shape, out: str | None, args: Any, namespace: dict[str, Any]
     ) -> Any:
         """`--json`/`--schema`: the parsed value is the cell's result; `-o` stores it."""
+        from kimi_jupyter.structured import first_code_block
+
         if args.code:
             code = first_code_block(turn.answer)
             if code is None:
@@ -197,6 +200,9 @@ class KimiMagics(Magics):
 
     def _command(self, name: str, rest: list[str], args: Any) -> Any:
         """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|version …`."""
+        from kimi_jupyter import __version__, commands
+        from kimi_jupyter.tools import Toolbox
+
         sessions = self._get_chat().sessions
         session = args.session or (rest[0] if rest and name in _TAKES_SESSION else self.session)
         try:
@@ -227,6 +233,7 @@ class KimiMagics(Magics):
 
     def _open_chat(self, session: str) -> None:
         """`%kimi chat [SESSION]`: the chat widget, on this kernel's sessions and settings."""
+        from kimi_jupyter.chat import Chat
         from kimi_jupyter.render.chat_widget import ChatWidget
 
         self._get_chat()  # brings `_chat_settings` up to date with the traitlets
@@ -234,6 +241,8 @@ class KimiMagics(Magics):
         _display_object(ChatWidget(session, chat=Chat(session, **self._chat_settings)))
 
     def _retry(self, session_name: str, args: Any) -> Any:
+        from kimi_jupyter.render.display import show_turn
+
         session = self._get_chat().sessions.get(session_name)
         with session.lock:
             if not session.exchanges:
@@ -290,6 +299,8 @@ class KimiMagics(Magics):
         return options
 
     def _tool(self, name: str) -> Tool:
+        from kimi_jupyter.tools import Tool, Toolbox
+
         known = Toolbox.default().get(name)
         if known is not None:
             return known
@@ -302,16 +313,22 @@ class KimiMagics(Magics):
         return Toolbox.default().resolve([name])[0]  # raises: lists the registered ones
 
     def _panel_parts(self, prompt: str) -> list[Part]:
+        from kimi_jupyter.prompting import gather
+
         namespace = self.shell.user_ns if self.shell is not None else {}
         return gather(prompt, namespace, self._providers()).parts
 
     def _providers(self) -> dict[str, Callable[[], Any]]:
+        from kimi_jupyter.prompting import PartsOf
+
         return {
             "last": lambda: PartsOf(self.capture.last_parts()),
             "error": lambda: PartsOf(self.capture.error_parts()),
         }
 
     def _get_chat(self) -> Chat:
+        from kimi_jupyter.chat import Chat
+
         explicit: dict[str, Any] = {
             name: value
             for name, value in (("model", self.model), ("base_url", self.base_url))

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
+from kimi_jupyter._comm import TARGET, register
 from kimi_jupyter.chat import Chat, ChatStream
 from kimi_jupyter.conversation import Part, Sessions
 from kimi_jupyter.errors import KimiError
@@ -42,7 +43,8 @@ from kimi_jupyter.events import (
 )
 from kimi_jupyter.render.bundle import turn_record
 
-TARGET = "kimi_jupyter.chat"
+__all__ = ["TARGET", "PanelServer", "register"]
+
 FLUSH_SECONDS = 0.05
 
 
@@ -282,19 +284,3 @@ def _prompt_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     return next((getattr(p, "text", "") for p in content), "")
-
-
-def register(shell: Any, chat_factory: Callable[[], Chat], gather: Gather) -> bool:
-    """Register the comm target in this kernel (no-op outside one); True when registered."""
-    kernel = getattr(shell, "kernel", None)
-    manager = getattr(kernel, "comm_manager", None)
-    if manager is None:
-        return False
-
-    def open_comm(comm: Any, _open_msg: dict[str, Any]) -> None:
-        server = PanelServer(lambda data: comm.send(data), chat_factory(), gather)
-        comm.on_msg(lambda msg: server.handle(msg["content"]["data"]))
-        comm.on_close(lambda _msg: server.close())
-
-    manager.register_target(TARGET, open_comm)
-    return True
