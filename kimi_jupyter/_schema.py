@@ -116,12 +116,7 @@ def function_schema(
 def bind(
     func: Callable[..., Any], schema: FunctionSchema, arguments: Any
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The `(args, kwargs)` to call `func` with the model's `arguments` (parsed JSON).
-
-    The arguments are checked against `schema.parameters` first; the first error becomes a
-    one-line `ToolArgumentError` naming the argument. Omitted optional arguments are left out,
-    so Python fills in their defaults.
-    """
+    """The `(args, kwargs)` to call `func` with the model's `arguments` (see `_binding.bind`)."""
     # imported here: `_binding` builds on this module, and only a tool call needs it
     from kimi_jupyter._binding import bind as bind_arguments
 

@@ -174,23 +174,8 @@ class ChatStream:
             reasoning="\n\n".join(t.reasoning for t in steps if t.reasoning),
             tool_calls=tuple(call for t in steps for call in t.tool_calls),
             tool_results=tuple(self._results),
-            usage=_sum_usage(usages) if usages else None,
+            usage=Usage.total(usages) if usages else None,
             timings=timings,
             meta={**last.meta, "steps": len(steps)}
             | ({"step_limit": self._request.max_steps} if self._limited else {}),
         )
-
-    @property
-    def live_turn(self) -> Turn:
-        """Everything so far, steps and tools included (for views that redraw)."""
-        return self._combined(self._events.turn)
-
-
-def _sum_usage(usages: Sequence[Usage]) -> Usage:
-    return Usage(
-        prompt_tokens=sum(u.prompt_tokens for u in usages),
-        completion_tokens=sum(u.completion_tokens for u in usages),
-        total_tokens=sum(u.total_tokens for u in usages),
-        cached_tokens=sum(u.cached_tokens for u in usages),
-        reasoning_tokens=sum(u.reasoning_tokens for u in usages),
-    )

@@ -118,8 +118,8 @@ def _type_name(spec: dict[str, Any]) -> str:
 def usage(sessions: Sessions) -> dict[str, str]:
     lines, total = [], Usage()
     for name in sessions.names():
-        summed = _sum(e.turn.usage for e in sessions.get(name).exchanges)
-        total = _sum([total, summed])
+        summed = Usage.total(e.turn.usage for e in sessions.get(name).exchanges)
+        total = Usage.total([total, summed])
         lines.append(f"{name}: {_usage_line(summed)}")
     lines.append(f"kernel total: {_usage_line(total)}")
     return _bundle(lines)
@@ -202,22 +202,6 @@ def _status(value: object) -> Status:
     if value == "stopped":
         return "stopped"
     return "failed" if value == "failed" else "done"
-
-
-def _sum(usages: Any) -> Usage:
-    fields = (
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "cached_tokens",
-        "reasoning_tokens",
-    )
-    totals = dict.fromkeys(fields, 0)
-    for item in usages:
-        if item is not None:
-            for field in fields:
-                totals[field] += getattr(item, field)
-    return Usage(**totals)
 
 
 def _usage_line(u: Usage) -> str:

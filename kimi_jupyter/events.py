@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,6 +59,18 @@ class Usage:
             total_tokens=int(data.get("total_tokens") or prompt + completion),
             cached_tokens=int(cached or 0),
             reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        )
+
+    @classmethod
+    def total(cls, usages: Iterable[Usage | None]) -> Usage:
+        """The sum of several answers' (or steps') counts; missing ones count nothing."""
+        counted = [u for u in usages if u is not None]
+        return cls(
+            prompt_tokens=sum(u.prompt_tokens for u in counted),
+            completion_tokens=sum(u.completion_tokens for u in counted),
+            total_tokens=sum(u.total_tokens for u in counted),
+            cached_tokens=sum(u.cached_tokens for u in counted),
+            reasoning_tokens=sum(u.reasoning_tokens for u in counted),
         )
 
     def to_json(self) -> dict[str, int]:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import pytest
 
+from kimi_jupyter.tools import Toolbox
+
 
 @pytest.fixture
 def no_kimi_env(monkeypatch: pytest.MonkeyPatch) -> Iterable[None]:
@@ -18,3 +20,11 @@ def no_kimi_env(monkeypatch: pytest.MonkeyPatch) -> Iterable[None]:
     ):
         monkeypatch.delenv(name, raising=False)
     return
+
+
+@pytest.fixture
+def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
+    """A fresh kernel's worth of registered tools: `@tool` fills this one, then it is gone."""
+    fresh = Toolbox()
+    monkeypatch.setattr(Toolbox, "_default", fresh)
+    return fresh

@@ -172,14 +172,6 @@ def test_broken_stream_keeps_the_partial_answer_with_a_notice(
     assert exchange.turn.status == "failed"
 
 
-@pytest.fixture
-def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
-    """A fresh kernel's worth of registered tools."""
-    fresh = Toolbox()
-    monkeypatch.setattr(Toolbox, "_default", fresh)
-    return fresh
-
-
 TOOL_CELL = '''
 from kimi_jupyter import tool
 

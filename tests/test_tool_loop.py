@@ -28,15 +28,6 @@ def sim() -> Iterator[Simulator]:
         yield server
 
 
-@pytest.fixture
-def registered() -> Iterator[list[str]]:
-    """Names registered during a test are forgotten after it."""
-    names: list[str] = []
-    yield names
-    for name in names:
-        Toolbox.default().unregister(name)
-
-
 def new_chat(sim: Simulator, **kwargs: Any) -> Chat:
     return Chat("t", sessions=Sessions(), api_key=KEY, base_url=sim.base_url, **kwargs)
 
@@ -167,7 +158,7 @@ def test_step_limit_of_one_never_runs_tools(sim: Simulator) -> None:
     assert sim.requests[-1]["tool_choice"] == "none"
 
 
-def test_confirm_run_and_skip(sim: Simulator, registered: list[str]) -> None:
+def test_confirm_run_and_skip(sim: Simulator, toolbox: Toolbox) -> None:
     ran: list[str] = []
 
     @tool(confirm=True)
@@ -176,7 +167,6 @@ def test_confirm_run_and_skip(sim: Simulator, registered: list[str]) -> None:
         ran.append(table)
         return "deleted"
 
-    registered.append("delete_rows")
     asked: list[ToolCall] = []
 
     def answer(reply: bool) -> Any:
@@ -204,7 +194,7 @@ def test_confirm_run_and_skip(sim: Simulator, registered: list[str]) -> None:
 
 
 def test_confirm_falls_back_to_a_terminal_prompt(
-    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, toolbox: Toolbox
 ) -> None:
     ran: list[str] = []
 
@@ -214,31 +204,27 @@ def test_confirm_falls_back_to_a_terminal_prompt(
         ran.append(city)
         return "ok"
 
-    try:
-        prompts: list[str] = []
-        monkeypatch.setattr("builtins.input", lambda text: prompts.append(text) or "y")
-        new_chat(sim, tools=["careful_tool"]).ask("go [[sim: tool=careful_tool]]")
-        assert ran == ["Paris"]
-        assert prompts == ['Kimi wants to run careful_tool({"city": "Paris"}). Run? [y/N] ']
+    prompts: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda text: prompts.append(text) or "y")
+    new_chat(sim, tools=["careful_tool"]).ask("go [[sim: tool=careful_tool]]")
+    assert ran == ["Paris"]
+    assert prompts == ['Kimi wants to run careful_tool({"city": "Paris"}). Run? [y/N] ']
 
-        def no_stdin(_text: str) -> str:
-            raise EOFError
+    def no_stdin(_text: str) -> str:
+        raise EOFError
 
-        monkeypatch.setattr("builtins.input", no_stdin)
-        turn = new_chat(sim, tools=["careful_tool"]).ask("again [[sim: tool=careful_tool]]")
-        assert ran == ["Paris"]
-        assert turn.tool_results[0].status == "skipped"
-    finally:
-        Toolbox.default().unregister("careful_tool")
+    monkeypatch.setattr("builtins.input", no_stdin)
+    turn = new_chat(sim, tools=["careful_tool"]).ask("again [[sim: tool=careful_tool]]")
+    assert ran == ["Paris"]
+    assert turn.tool_results[0].status == "skipped"
 
 
-def test_registered_tools_are_offered_by_name_or_all(sim: Simulator, registered: list[str]) -> None:
+def test_registered_tools_are_offered_by_name_or_all(sim: Simulator, toolbox: Toolbox) -> None:
     @tool
     def city_area(city: str) -> float:
         """Area in km²."""
         return 105.4
 
-    registered.append("city_area")
     assert city_area("x") == 105.4  # still a plain function
     turn = new_chat(sim).ask("area? [[sim: tool=city_area]]", tools=["city_area"])
     assert turn.tool_results[0].preview == "105.4"

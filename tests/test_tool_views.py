@@ -27,7 +27,7 @@ from kimi_jupyter.events import (
 )
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle, tool_title
 from kimi_jupyter.render.text import TextView
-from kimi_jupyter.tools import Toolbox, tool
+from kimi_jupyter.tools import tool
 from kimi_jupyter.turn import Turn
 
 HOSTILE = "<script>window.__t=1</script><img src=x onerror='window.__t=2'>"
@@ -317,12 +317,6 @@ def test_headless_confirm_skips_and_says_why(capsys: pytest.CaptureFixture[str])
 
 
 # With the simulator: the core's loop drives the views through `show_turn`.
-
-
-@pytest.fixture
-def toolbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A registry of this test's own: `@tool` fills it."""
-    monkeypatch.setattr(Toolbox, "_default", Toolbox())
 
 
 @pytest.fixture

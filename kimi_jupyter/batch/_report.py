@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kimi_jupyter.events import Usage
+
 if TYPE_CHECKING:
     from kimi_jupyter.render.progress import MapProgress
 
@@ -70,10 +72,8 @@ def _report(
     stopped: bool,
     prices: dict[str, float] | None,
 ) -> MapReport:
-    usages = [o.usage for o in results.values() if o.usage is not None]
-    prompt = sum(u.prompt_tokens for u in usages)
-    cached = sum(u.cached_tokens for u in usages)
-    completion = sum(u.completion_tokens for u in usages)
+    usage = Usage.total(o.usage for o in results.values())
+    prompt, cached, completion = usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens
     price = {**PRICES_PER_MILLION, **(prices or {})}
     cost = ((prompt - cached) * price["input"] + cached * price["cached"]
             + completion * price["output"]) / 1e6  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from pages import open_notebook, screenshot, write_notebook
+from pages import KERNEL_IDLE_JS, open_notebook, screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -19,11 +19,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 SIM_PREFIX = "[Kimi simulator]"
-KERNEL_IDLE_JS = (
-    "() => { const kernel = window.jupyterapp.shell.currentWidget"
-    ".sessionContext.session?.kernel;"
-    " return kernel?.connectionStatus === 'connected' && kernel.status === 'idle'; }"
-)
 
 
 def _cells(session: str) -> list[str]:
