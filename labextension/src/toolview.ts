@@ -3,6 +3,7 @@
  * result. Both are the model's and the tool's text: they reach the DOM only through
  * `textContent`, never as HTML. The turn view and the chat panel's live answer share this.
  */
+import { textNode } from './dom';
 import {
   IToolResult,
   ITranslate,
@@ -151,15 +152,4 @@ function confirmButtons(
   }
   bar.append(ask, run, skip);
   return bar;
-}
-
-function textNode<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = text;
-  return node;
 }

@@ -11,6 +11,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { addInsertCodeButtons } from './actions';
+import { textNode } from './dom';
 import { addCodeCopyButtons, createCopyButton } from './clipboard';
 import { literalHtmlParser } from './literalhtml';
 import { guardSanitizer } from './sanitizer';
@@ -207,19 +208,6 @@ export function footerNode(
     );
   }
   return bar;
-}
-
-function textNode<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  node.textContent = text;
-  return node;
 }
 
 /** The answer's Markdown source as text, for a registry without a Markdown renderer. */
