@@ -6,17 +6,23 @@ Each returns a text/plain + text/html bundle (or raises `KimiError` with a one-l
 from __future__ import annotations
 
 import base64
+import binascii
 import html
 from pathlib import Path
 from typing import Any
 
+from kimi_jupyter._record import Record
 from kimi_jupyter.context import describe
 from kimi_jupyter.conversation import Exchange, MediaPart, Message, Session, Sessions
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import Usage
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
 from kimi_jupyter.tools import Toolbox
-from kimi_jupyter.turn import Status, Timings, ToolCall, Turn
+from kimi_jupyter.turn import Turn
+
+SAVE_VERSION = 2  # 1: outputs only, no `metadata.kimi`
+SAVED_MEDIA_BYTES = 10_000_000  # per image or video kept in a saved notebook
+_MB = SAVED_MEDIA_BYTES // 1_000_000
 
 
 def _bundle(lines: list[str]) -> dict[str, str]:
@@ -126,26 +132,57 @@ def usage(sessions: Sessions) -> dict[str, str]:
 
 
 def save(sessions: Sessions, name: str, path: str) -> dict[str, str]:
-    """The session as a notebook: prompts as `%%kimi` cells, answers as their outputs."""
+    """The session as a notebook: prompts as `%%kimi` cells, answers as their outputs.
+
+    What `load` needs beyond the turn record is kept in metadata: each cell's
+    `metadata.kimi` holds the exchange (the prompt's parts, the tool-call and tool-result
+    messages of a tool loop, the final answer message, the cell id), with media parts as
+    SHA-256 references; the notebook's `metadata.kimi` holds the system message and each
+    image or video once, base64, up to `SAVED_MEDIA_BYTES` each (a larger one is left out
+    and loads as a text note). The turn record stays free of media bytes, and no settings,
+    so no API key, are written.
+    """
     import nbformat
 
+    target = Path(path).expanduser()
+    if target.suffix != ".ipynb":
+        raise KimiError(f"save to a .ipynb file, not {target.name!r}")
     session = _existing(sessions, name)
     notebook = nbformat.v4.new_notebook()
-    for exchange in session.exchanges:
+    media: dict[str, MediaPart] = {}
+    with session.lock:
+        system, exchanges = session.system, list(session.exchanges)
+    for exchange in exchanges:
         cell = nbformat.v4.new_code_cell(f"%%kimi -s {name}\n{_prompt_text(exchange.prompt)}")
+        cell.metadata["kimi"] = {"version": SAVE_VERSION, **exchange.to_json(media)}
         cell.outputs = [
             nbformat.v4.new_output("display_data", data=static_bundle(exchange.turn, name))
         ]
         notebook.cells.append(cell)
-    target = Path(path).expanduser()
-    if target.suffix != ".ipynb":
-        raise KimiError(f"save to a .ipynb file, not {target.name!r}")
+    kept = {k: p for k, p in media.items() if len(p.data) <= SAVED_MEDIA_BYTES}
+    notebook.metadata["kimi"] = {
+        "version": SAVE_VERSION,
+        "session": name,
+        "system": system,
+        "media": {
+            digest: {"mime": part.mime, "data": base64.b64encode(part.data).decode("ascii")}
+            for digest, part in kept.items()
+        },
+    }
     nbformat.write(notebook, str(target))
-    return _bundle([f"Saved {len(session.exchanges)} turn(s) of {name!r} to {target}."])
+    lines = [f"Saved {len(exchanges)} turn(s) of {name!r} to {target}."]
+    if len(kept) < len(media):
+        lines.append(f"{len(media) - len(kept)} media part(s) over {_MB} MB were left out.")
+    return _bundle(lines)
 
 
 def load(sessions: Sessions, name: str, path: str) -> dict[str, str]:
-    """Rebuild a session from the Kimi outputs of a saved notebook (after a kernel restart)."""
+    """Rebuild a session from a saved notebook (after a kernel restart).
+
+    A notebook written by `save` comes back field for field; any other notebook with Kimi
+    outputs (or one saved before `metadata.kimi` existed) gives each exchange its turn
+    record and the cell's text as the prompt.
+    """
     import nbformat
 
     target = Path(path).expanduser()
@@ -153,55 +190,50 @@ def load(sessions: Sessions, name: str, path: str) -> dict[str, str]:
         notebook = nbformat.read(str(target), as_version=4)
     except (OSError, ValueError) as exc:
         raise KimiError(f"cannot read {target}: {exc}") from None
-    exchanges = [x for cell in notebook.cells if cell.cell_type == "code" for x in _exchanges(cell)]
+    try:
+        saved = Record(notebook.metadata.get("kimi") or {}, "metadata.kimi")
+        system, media = saved.optional_text("system"), _media(saved)
+        exchanges = [
+            exchange
+            for i, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code"
+            for exchange in _exchanges(cell, media, f"cell {i + 1}")
+        ]
+    except KimiError as exc:
+        raise KimiError(f"cannot load {target.name}: {exc}") from None
     if not exchanges:
         raise KimiError(f"{target.name} has no Kimi outputs to load")
-    session = sessions.new(name, system=None)
+    session = sessions.new(name, system=system)
     for exchange in exchanges:
         session.record(exchange)
     return _bundle([f"Loaded {len(exchanges)} turn(s) from {target.name} into {name!r}."])
 
 
-def _exchanges(cell: Any) -> list[Exchange]:
-    found = []
-    for output in cell.get("outputs", []):
-        record = output.get("data", {}).get(TURN_MIME)
-        if isinstance(record, dict) and record.get("answer") is not None:
-            prompt = (
-                cell.source.split("\n", 1)[1] if cell.source.startswith("%%kimi") else cell.source
-            )
-            found.append(Exchange(Message("user", prompt.strip()), _turn(record)))
+def _media(saved: Record) -> dict[str, MediaPart]:
+    table, found = saved.record("media") or Record({}, "media"), {}
+    for digest in table.names():
+        entry = table.required(digest)
+        try:
+            data = base64.b64decode(entry.text("data"), validate=True)
+        except binascii.Error:
+            raise KimiError(f"{entry.what}.data is not base64") from None
+        found[digest] = MediaPart(data, entry.text("mime"))
     return found
 
 
-def _turn(record: dict[str, Any]) -> Turn:
-    usage = record.get("usage") or None
-    calls = tuple(
-        ToolCall(
-            c["id"], c["function"]["name"], c["function"]["arguments"], c.get("type", "function")
-        )
-        for c in record.get("tool_calls") or ()
-    )
-    timings = record.get("timings") or {}
-    return Turn(
-        answer=str(record.get("answer") or ""),
-        reasoning=str(record.get("reasoning") or ""),
-        tool_calls=calls,
-        usage=Usage(**{k: int(v or 0) for k, v in usage.items()}) if usage else None,
-        finish_reason=record.get("finish_reason"),
-        model=str(record.get("model") or ""),
-        timings=Timings(
-            timings.get("first_token"), timings.get("reasoning"), timings.get("total") or 0.0
-        ),
-        status=_status(record.get("status")),
-        id=str(record.get("id") or Turn().id),
-    )
-
-
-def _status(value: object) -> Status:
-    if value == "stopped":
-        return "stopped"
-    return "failed" if value == "failed" else "done"
+def _exchanges(cell: Any, media: dict[str, MediaPart], where: str) -> list[Exchange]:
+    records = [
+        record
+        for output in cell.get("outputs", [])
+        if isinstance(record := output.get("data", {}).get(TURN_MIME), dict)
+        and record.get("answer") is not None
+    ]
+    turns = [Turn.from_json(Record(record, f"{where}, turn")) for record in records]
+    saved = cell.get("metadata", {}).get("kimi")
+    if saved is not None and turns:
+        return [Exchange.from_json(Record(saved, f"{where}, metadata.kimi"), turns[-1], media)]
+    prompt = cell.source.partition("\n")[2] if cell.source.startswith("%%kimi") else cell.source
+    return [Exchange(Message("user", prompt.strip()), turn) for turn in turns]
 
 
 def _usage_line(u: Usage) -> str:

@@ -6,8 +6,9 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
+from ._record import Record
 from .events import (
     ContentDelta,
     Done,
@@ -22,6 +23,11 @@ from .events import (
 __all__ = ["Status", "Timings", "ToolCall", "ToolResult", "Turn", "TurnBuilder"]
 
 Status = Literal["done", "stopped", "failed"]
+_STATUSES: tuple[Status, ...] = get_args(Status)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,16 @@ class Timings:
 
     def to_json(self) -> dict[str, float | None]:
         return {"first_token": self.first_token, "reasoning": self.reasoning, "total": self.total}
+
+    @classmethod
+    def from_json(cls, data: object) -> Timings:
+        """The inverse of `to_json`."""
+        record = Record.of(data, "timings")
+        return cls(
+            record.optional_number("first_token"),
+            record.optional_number("reasoning"),
+            record.number("total"),
+        )
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ class Turn:
     timings: Timings = field(default_factory=Timings)
     status: Status = "done"
     error: str | None = None
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    id: str = field(default_factory=_new_id)
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +91,31 @@ class Turn:
             "response_id": self.response_id,
             "meta": dict(self.meta),
         }
+
+    @classmethod
+    def from_json(cls, data: object) -> Turn:
+        """The inverse of `to_json`: `Turn.from_json(t.to_json()) == t`.
+
+        Keys a record lacks (older versions wrote fewer) get their defaults, unknown keys
+        (`session`, `version`) are ignored, a value of the wrong type is a `KimiError`.
+        """
+        record = Record.of(data, "turn")
+        usage, timings = record.record("usage"), record.record("timings")
+        return cls(
+            answer=record.text("answer"),
+            reasoning=record.text("reasoning"),
+            tool_calls=tuple(ToolCall.from_wire(c) for c in record.records("tool_calls")),
+            tool_results=tuple(ToolResult.from_json(r) for r in record.records("tool_results")),
+            usage=None if usage is None else Usage.from_json(usage),
+            finish_reason=record.optional_text("finish_reason"),
+            model=record.text("model"),
+            response_id=record.optional_text("response_id"),
+            timings=Timings() if timings is None else Timings.from_json(timings),
+            status=cast(Status, record.choice("status", _STATUSES)),
+            error=record.optional_text("error"),
+            id=record.text("id") or _new_id(),
+            meta=record.mapping("meta"),
+        )
 
 
 class TurnBuilder:
