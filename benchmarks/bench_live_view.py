@@ -41,8 +41,8 @@ for event in Chat("naive").stream("bench [[sim: chunks={n} reasoning_chunks={n}]
 """
 FINAL = """
 import json
-from kimi_jupyter.conversation import Sessions
-_t = Sessions.default().get({session!r}).turns[-1]
+from kimi_jupyter.kernel import KernelContext
+_t = KernelContext.current().sessions.get({session!r}).turns[-1]
 print(json.dumps([len(_t.answer.encode()), len(_t.reasoning.encode())]))
 """
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-try:
-    from ._version import __version__
-except ImportError:  # pragma: no cover - a checkout that was never installed
-    __version__ = "0.0.0"
+from ._meta import __version__
 
 if TYPE_CHECKING:
     from .chat import Chat, ChatStream
+    from .chat_widget import ChatWidget
     from .config import Settings
     from .errors import KimiError
-    from .render.chat_widget import ChatWidget
     from .tools import tool
     from .turn import Turn
 
@@ -34,7 +31,7 @@ __all__ = [
 _LAZY = {
     "Chat": "chat",
     "ChatStream": "chat",
-    "ChatWidget": "render.chat_widget",
+    "ChatWidget": "chat_widget",
     "KimiError": "errors",
     "Settings": "config",
     "Turn": "turn",

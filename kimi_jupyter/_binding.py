@@ -1,8 +1,8 @@
 """Binding a Kimi tool call: the model's JSON arguments checked against the tool's schema and
 turned into the Python values the function's annotations ask for.
 
-`_schema.bind` is the public entry point; it imports this module lazily, and jsonschema is
-imported only inside the functions here, so describing a tool stays cheap.
+`bind` is the entry point. This module builds on `_schema` and `_schema` never imports it;
+jsonschema is imported only inside the functions here, so describing a tool stays cheap.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Python functions as Kimi function tools: the schema sent to the model, and the binding of
-the JSON arguments it sends back.
+"""Python functions as Kimi function tools: the schema sent to the model.
 
 `function_schema` follows Kimi's rules (KIMI_WIRE §2, §2.5): a name matching
 `^[a-zA-Z_][a-zA-Z0-9_-]{2,63}$`, every property typed at every level, no top-level
-`$schema`, tuples as `prefixItems`. `bind` checks the model's arguments against that schema
-and turns them into the Python values the annotations ask for.
+`$schema`, tuples as `prefixItems`. `_binding.bind`, which builds on this module (never the
+other way round), checks the model's arguments against that schema and turns them into the
+Python values the annotations ask for.
 """
 
 from __future__ import annotations
@@ -111,16 +111,6 @@ def function_schema(
             required.append(param.name)
     text = _clip(description if description is not None else summary)
     return FunctionSchema(tool_name, text, _object(properties, required))
-
-
-def bind(
-    func: Callable[..., Any], schema: FunctionSchema, arguments: Any
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The `(args, kwargs)` to call `func` with the model's `arguments` (see `_binding.bind`)."""
-    # imported here: `_binding` builds on this module, and only a tool call needs it
-    from kimi_jupyter._binding import bind as bind_arguments
-
-    return bind_arguments(func, schema, arguments)
 
 
 def _parameters(func: Callable[..., Any], tool_name: str) -> list[inspect.Parameter]:

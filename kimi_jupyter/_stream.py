@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .client import EventStream, KimiClient
+from .client import EventStream, KimiClient, OnRetry
 from .config import Settings
 from .conversation import Exchange, Message, Options, Session, with_meta
 from .errors import KimiError, StreamError
-from .events import Event, ToolCall, ToolFinished, ToolResult, ToolStarted, Usage
+from .events import (
+    STEP_BREAK,
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    StepStarted,
+    ToolCall,
+    ToolFinished,
+    ToolResult,
+    ToolStarted,
+    Usage,
+)
 from .tools import Confirm, Outcome, Tool, not_run, run_call
 from .turn import Timings, Turn
 
@@ -29,6 +40,19 @@ class Request:
     cell_id: str | None = None
     tools: Mapping[str, Tool] = field(default_factory=dict)
     max_steps: int = 8
+    on_retry: OnRetry | None = None
+    streams: bool = True  # False: one plain request (no tools), `complete`
+
+    def complete(self) -> Turn:
+        """One non-streamed request (no tools), recorded in the session."""
+        payload, dropped = self.payload((), last=True)
+        turn = with_meta(self.client().complete(payload, on_retry=self.on_retry),
+                         dropped_exchanges=dropped)  # fmt: skip
+        self.session.record(Exchange(self.prompt, turn, cell_id=self.cell_id))
+        return turn
+
+    def stream(self, payload: dict[str, Any]) -> EventStream:
+        return self.client().stream(payload, on_retry=self.on_retry)
 
     def payload(self, replies: Sequence[Message], last: bool) -> tuple[dict[str, Any], int]:
         options = self.options
@@ -43,15 +67,16 @@ class ChatStream:
     """Events of one answer; the exchange is recorded when it ends (done, stopped or failed).
 
     When the model calls tools, each call runs in this thread (`ToolStarted`, then
-    `ToolFinished`), the results go back, and the next step streams on, up to `max_steps`
-    requests. Set `confirm` before iterating to ask the user about `@tool(confirm=True)`
-    calls (True: run); unset, a terminal prompt asks.
+    `ToolFinished`), the results go back, and the next step streams on (`StepStarted`), up
+    to `max_steps` requests. Set `confirm` before iterating to ask the user about
+    `@tool(confirm=True)` calls (True: run); unset, a terminal prompt asks. Surfaces do not
+    iterate this themselves: `run.AnswerRun` does, and they listen to it.
     """
 
     def __init__(self, request: Request) -> None:
         self._request = request
         self._payload, self._dropped = request.payload((), request.max_steps <= 1)
-        self._events: EventStream = request.client().stream(self._payload)
+        self._events: EventStream = request.stream(self._payload)
         self._steps: list[Turn] = []
         self._replies: list[Message] = []
         self._results: list[ToolResult] = []
@@ -59,7 +84,10 @@ class ChatStream:
         self._stopped = False
         self._limited = False
         self._step_done = False  # the current stream's turn is already in `_steps`
+        self._spoken: set[type] = set()  # delta kinds that had text in an earlier step
+        self._resume: set[type] = set()  # kinds whose next delta starts with STEP_BREAK
         self.confirm: Confirm | None = None
+        self.recorded = False  # the exchange is in the session
         self.payload = self._payload
         self.turn: Turn = self._events.turn
 
@@ -68,7 +96,7 @@ class ChatStream:
         self._stopped = True
         self._events.close()
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Generator[Event, None, None]:
         try:
             yield from self._iter_steps()
         except StreamError as exc:
@@ -87,7 +115,10 @@ class ChatStream:
     def _iter_steps(self) -> Iterator[Event]:
         request = self._request
         for step in range(1, request.max_steps + 1):
-            yield from self._events
+            if step > 1:
+                yield StepStarted(step)
+            for event in self._events:
+                yield self._joined(event)
             turn = self._events.turn
             if not turn.tool_calls or turn.status != "done" or self._stopped:
                 return
@@ -102,7 +133,19 @@ class ChatStream:
                 return
             payload, _ = request.payload(self._replies, last=step + 1 == request.max_steps)
             self.payload = payload
-            self._events, self._step_done = request.client().stream(payload), False
+            self._events, self._step_done = request.stream(payload), False
+            self._resume = set(self._spoken)
+
+    def _joined(self, event: Event) -> Event:
+        """The one place a later step's text is joined to the text before it."""
+        if isinstance(event, ReasoningDelta | ContentDelta) and event.text:
+            kind = type(event)
+            self._spoken.add(kind)
+            if kind in self._resume:
+                self._resume.discard(kind)
+                text = STEP_BREAK + event.text
+                return ContentDelta(text) if kind is ContentDelta else ReasoningDelta(text)
+        return event
 
     def _run_calls(self, calls: Sequence[ToolCall], step: int) -> Iterator[Event]:
         request = self._request
@@ -155,6 +198,7 @@ class ChatStream:
             answer=answer,
         )
         self._request.session.record(exchange)
+        self.recorded = True
 
     def _combined(self, last: Turn) -> Turn:
         """One turn for the whole answer: every step's text, calls, results and tokens."""
@@ -170,8 +214,8 @@ class ChatStream:
         )
         return replace(
             last,
-            answer="\n\n".join(t.answer for t in steps if t.answer),
-            reasoning="\n\n".join(t.reasoning for t in steps if t.reasoning),
+            answer=STEP_BREAK.join(t.answer for t in steps if t.answer),
+            reasoning=STEP_BREAK.join(t.reasoning for t in steps if t.reasoning),
             tool_calls=tuple(call for t in steps for call in t.tool_calls),
             tool_results=tuple(self._results),
             usage=Usage.total(usages) if usages else None,

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ._stream import ChatStream, Request
-from .client import KimiClient, RetryNotice
+from .client import KimiClient, OnRetry
 from .config import Settings
-from .conversation import Exchange, Message, Options, Part, Session, Sessions, TextPart, with_meta
+from .conversation import Message, Options, Part, Session, Sessions, TextPart
 from .errors import KimiError
-from .tools import MAX_STEPS, Toolbox, check_web_search, web_search_spec
+from .kernel import KernelContext
+from .options import AskOptions
+from .tools import MAX_STEPS, check_web_search, web_search_spec
 from .turn import Turn
 
-__all__ = ["Chat", "ChatStream"]
+__all__ = ["AskOptions", "Chat", "ChatStream"]
 
-_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(Options))
-_LOOP_OPTIONS = frozenset({"tools", "web_search", "max_steps"})
+_ASK_NAMES = frozenset(f.name for f in dataclasses.fields(AskOptions))
 
 
 class Chat:
@@ -29,7 +29,11 @@ class Chat:
     timeouts, retry limits) beat the environment, which is read again on every request.
     `tools` offers kernel functions to the model (functions, `@tool` names, or True for
     every registered one), `web_search` Kimi's builtin `$web_search`; `max_steps` bounds
-    the requests of one answer. Each can also be given per call.
+    the requests of one answer. Any `AskOptions` field given here is this Chat's default;
+    each can also be given per call (keywords, or `options=AskOptions(...)` whole).
+
+    A Chat holds no state of one answer: the surfaces run answers through
+    `run.AnswerRun`, which keeps its own Stop, retry notices and approvals.
     """
 
     def __init__(
@@ -37,6 +41,7 @@ class Chat:
         session: str = "default",
         *,
         system: str | None = None,
+        context: KernelContext | None = None,
         sessions: Sessions | None = None,
         transport: httpx.BaseTransport | None = None,
         tools: Any = None,
@@ -44,17 +49,21 @@ class Chat:
         max_steps: int = MAX_STEPS,
         **settings: Any,
     ) -> None:
-        self._sessions = sessions or Sessions.default()
+        base = context or KernelContext.current()
+        if sessions is not None:
+            base = KernelContext(sessions=sessions, tools=base.tools, providers=base.providers)
+        self.context = base
         self.session_name = session
-        self._sessions.get(session, system=system)
-        self._explicit = {k: v for k, v in settings.items() if k not in _OPTION_NAMES}
-        self._defaults = {k: v for k, v in settings.items() if k in _OPTION_NAMES}
+        self.sessions.get(session, system=system)
+        self._explicit = {k: v for k, v in settings.items() if k not in _ASK_NAMES}
+        chosen = {k: v for k, v in settings.items() if k in _ASK_NAMES}
+        self._defaults = AskOptions.of(
+            **chosen, tools=tools, web_search=web_search, max_steps=max_steps
+        )
         Settings.from_env(**self._explicit)  # fail now on an unknown or invalid setting
         self._transport = transport
-        self._tools, self._web_search, self._max_steps = tools, web_search, max_steps
-        Toolbox.default().resolve(tools)  # fail now on an unknown tool name
+        self.context.tools.resolve(tools)  # fail now on an unknown tool name
         self._client: KimiClient | None = None
-        self.on_retry: Callable[[RetryNotice], None] | None = None
 
     def __repr__(self) -> str:
         return f"Chat(session={self.session_name!r}, {self.settings!r})"
@@ -64,8 +73,16 @@ class Chat:
         return Settings.from_env(**self._explicit)
 
     @property
+    def defaults(self) -> AskOptions:
+        return self._defaults
+
+    @property
+    def sessions(self) -> Sessions:
+        return self.context.sessions
+
+    @property
     def session(self) -> Session:
-        return self._sessions.get(self.session_name)
+        return self.sessions.get(self.session_name)
 
     @property
     def turns(self) -> list[Turn]:
@@ -77,19 +94,20 @@ class Chat:
         *objects: Part | str,
         session: str | None = None,
         cell_id: str | None = None,
-        **options: Any,
+        options: AskOptions | None = None,
+        on_retry: OnRetry | None = None,
+        **choices: Any,
     ) -> Turn:
         """Send `prompt` (and `objects`) after the session's history; return the answer.
 
         With tools offered, the answer is streamed even when `stream=False` (a tool loop
         needs the calls as they come); the returned turn is the same.
         """
-        offers = options.get("tools", self._tools) or options.get("web_search", self._web_search)
-        plain = {k: v for k, v in options.items() if k not in _LOOP_OPTIONS}
-        if not offers and not self._options(plain).stream:
-            return self._complete(prompt, objects, session, cell_id, plain)
-        options.pop("stream", None)
-        stream = self.stream(prompt, *objects, session=session, cell_id=cell_id, **options)
+        request = self.prepare(prompt, *objects, session=session, cell_id=cell_id,
+                               options=options, on_retry=on_retry, **choices)  # fmt: skip
+        if not request.streams:
+            return request.complete()
+        stream = ChatStream(request)
         for _ in stream:
             pass
         return stream.turn
@@ -100,44 +118,82 @@ class Chat:
         *objects: Part | str,
         session: str | None = None,
         cell_id: str | None = None,
-        **options: Any,
+        options: AskOptions | None = None,
+        on_retry: OnRetry | None = None,
+        **choices: Any,
     ) -> ChatStream:
         """Like `ask`, but iterate the result for events; `.turn` holds the answer so far.
 
         `session` picks another named session for this call; `cell_id` makes a re-run cell
         replace its earlier exchange instead of adding a second one.
         """
-        return ChatStream(self._request(prompt, objects, session, cell_id, options))
+        request = self.prepare(prompt, *objects, session=session, cell_id=cell_id,
+                               options=options, on_retry=on_retry, **choices)  # fmt: skip
+        return ChatStream(dataclasses.replace(request, streams=True))
 
     def preview(
-        self, prompt: str, *objects: Part | str, session: str | None = None, **options: Any
+        self,
+        prompt: str,
+        *objects: Part | str,
+        session: str | None = None,
+        options: AskOptions | None = None,
+        **choices: Any,
     ) -> tuple[Message, dict[str, Any]]:
         """What `ask` would send (the user message and the whole payload), sending nothing."""
-        stream = options.pop("stream", True)
-        request = self._request(prompt, objects, session, None, options)
-        if not stream:
-            request.options = dataclasses.replace(request.options, stream=False)
+        request = self.prepare(prompt, *objects, session=session, options=options, **choices)
         payload, _ = request.payload((), last=request.max_steps <= 1)
         return request.prompt, payload
 
-    @property
-    def sessions(self) -> Sessions:
-        return self._sessions
+    def prepare(
+        self,
+        prompt: str,
+        *objects: Part | str,
+        session: str | None = None,
+        cell_id: str | None = None,
+        options: AskOptions | None = None,
+        on_retry: OnRetry | None = None,
+        **choices: Any,
+    ) -> Request:
+        """Everything one answer needs, checked, before anything is sent (`AnswerRun` and
+        `ChatStream` take it from here)."""
+        chosen = AskOptions.of(**choices).over((options or AskOptions()).over(self._defaults))
+        tools = self.context.tools.resolve(chosen.tools)
+        max_steps = chosen.max_steps if chosen.max_steps is not None else MAX_STEPS
+        if not isinstance(max_steps, int) or max_steps < 1:
+            raise KimiError(f"max_steps must be a positive whole number, not {max_steps!r}")
+        specs = [t.to_wire() for t in tools]
+        if chosen.web_search:
+            check_web_search(self.settings)
+            specs.append(web_search_spec())
+        streams = bool(specs) or chosen.stream is not False
+        return Request(
+            client=self._get_client,
+            settings=lambda: self.settings,
+            session=self.sessions.get(session or self.session_name),
+            prompt=_user_message(prompt, objects),
+            options=_wire_options(chosen, specs, streams),
+            cell_id=cell_id,
+            tools={t.name: t for t in tools},
+            max_steps=max_steps,
+            on_retry=on_retry,
+            streams=streams,
+        )
 
     def fork(self, session: str = "default") -> Chat:
         """A Chat with the same settings, defaults, tools and transport, but its own (empty)
         sessions and its own HTTP client: one per worker thread for `map`."""
         twin = Chat(
             session,
-            sessions=Sessions(),
+            context=KernelContext(
+                sessions=Sessions(),
+                tools=self.context.tools,
+                converters=self.context.converters,
+                providers=self.context.providers,
+            ),
             transport=self._transport,
-            tools=self._tools,
-            web_search=self._web_search,
-            max_steps=self._max_steps,
             **self._explicit,
-            **self._defaults,
         )
-        twin.on_retry = self.on_retry
+        twin._defaults = self._defaults
         return twin
 
     def map(self, template: str, df: Any, **kwargs: Any) -> Any:
@@ -154,69 +210,28 @@ class Chat:
             self._client.close()
             self._client = None
 
-    def _complete(
-        self,
-        prompt: str,
-        objects: tuple[Part | str, ...],
-        session: str | None,
-        cell_id: str | None,
-        options: dict[str, Any],
-    ) -> Turn:
-        message = _user_message(prompt, objects)
-        target = self._sessions.get(session or self.session_name)
-        opts = self._options(options)
-        payload, dropped = target.request(message, self.settings, opts, cell_id=cell_id)
-        turn = with_meta(self._get_client().complete(payload), dropped_exchanges=dropped)
-        target.record(Exchange(message, turn, cell_id=cell_id))
-        return turn
-
-    def _request(
-        self,
-        prompt: str,
-        objects: tuple[Part | str, ...],
-        session: str | None,
-        cell_id: str | None,
-        options: dict[str, Any],
-    ) -> Request:
-        tools = Toolbox.default().resolve(options.pop("tools", self._tools))
-        web_search = options.pop("web_search", self._web_search)
-        max_steps = options.pop("max_steps", self._max_steps)
-        if not isinstance(max_steps, int) or max_steps < 1:
-            raise KimiError(f"max_steps must be a positive whole number, not {max_steps!r}")
-        specs = [t.to_wire() for t in tools]
-        if web_search:
-            check_web_search(self.settings)
-            specs.append(web_search_spec())
-        if specs:
-            options = {**options, "tools": specs}
-        return Request(
-            client=self._get_client,
-            settings=lambda: self.settings,
-            session=self._sessions.get(session or self.session_name),
-            prompt=_user_message(prompt, objects),
-            options=self._options({**options, "stream": True}),
-            cell_id=cell_id,
-            tools={t.name: t for t in tools},
-            max_steps=max_steps,
-        )
-
-    def _options(self, options: dict[str, Any]) -> Options:
-        merged = {**self._defaults, **{k: v for k, v in options.items() if v is not None}}
-        unknown = set(merged) - _OPTION_NAMES
-        if unknown:
-            raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        return Options(**merged)
-
     def _get_client(self) -> KimiClient:
         settings = self.settings
         if self._client is None or self._client.settings != settings:
             self.close()
-            self._client = KimiClient(settings, transport=self._transport, on_retry=self._retry)
+            self._client = KimiClient(settings, transport=self._transport)
         return self._client
 
-    def _retry(self, notice: RetryNotice) -> None:
-        if self.on_retry is not None:
-            self.on_retry(notice)
+
+def _wire_options(chosen: AskOptions, specs: list[dict[str, Any]], streams: bool) -> Options:
+    """The request-level choices the payload is built from (only what the user set)."""
+    return Options(
+        model=chosen.model,
+        thinking=chosen.thinking is not False,
+        keep_thinking=bool(chosen.keep_thinking),
+        max_completion_tokens=chosen.max_completion_tokens,
+        temperature=chosen.temperature,
+        top_p=chosen.top_p,
+        stop=chosen.stop,
+        response_format=chosen.response_format,
+        tools=specs or None,
+        stream=streams,
+    )
 
 
 def _user_message(prompt: str, objects: tuple[Part | str, ...]) -> Message:

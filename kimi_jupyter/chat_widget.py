@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import functools
 import html
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kimi_jupyter import commands
-from kimi_jupyter.chat import Chat, ChatStream
+from kimi_jupyter.chat import Chat
 from kimi_jupyter.context import describe
 from kimi_jupyter.conversation import Exchange, Part, TextPart
-from kimi_jupyter.errors import KimiError, StreamError
-from kimi_jupyter.prompting import gather
+from kimi_jupyter.errors import KimiError
+from kimi_jupyter.options import AskOptions
 from kimi_jupyter.render.bundle import static_html
 from kimi_jupyter.render.html import render_text
 from kimi_jupyter.render.widget import LiveView
+from kimi_jupyter.run import AnswerRun, RunEnded, RunEvent
 from kimi_jupyter.turn import Turn
 
 _CSS = (
@@ -37,8 +37,10 @@ class ChatWidget:
     """A chat with Kimi in the notebook: transcript, input, Send, Stop, sessions, Clear, Export.
 
     It shares the kernel's sessions with `%%kimi`, its live view and its sanitized static
-    HTML. Mentions resolve in the kernel's namespace; the answer streams on a worker thread,
-    so Stop and other cells run meanwhile. `close()` leaves a static transcript behind.
+    HTML. Mentions resolve in the kernel's namespace (and `@last`/`@error` through the
+    kernel context's providers); each answer is an `AnswerRun` on its worker thread, with
+    the live view as its listener, so Stop and other cells run meanwhile. `close()` leaves
+    a static transcript behind.
     Every `@tool` function of the kernel is offered: each call shows as a panel, and a
     `@tool(confirm=True)` call waits for its Run / Skip buttons (Stop skips it).
 
@@ -56,9 +58,8 @@ class ChatWidget:
 
         self.chat = chat if chat is not None else Chat(session)
         self.session = session
-        self._stream: ChatStream | None = None
-        self._live: LiveView | None = None
-        self._worker: threading.Thread | None = None
+        self._run: AnswerRun | None = None
+        self._live: LiveView | None = None  # the streaming answer's view
         self._result: Turn | None = None
         self._shown: list[Exchange] | None = None  # None: the transcript must be rebuilt
         self._syncing = False
@@ -103,7 +104,7 @@ class ChatWidget:
 
     @property
     def busy(self) -> bool:
-        return self._stream is not None
+        return self._run is not None
 
     def send(self, text: str | None = None, *, wait: bool = True) -> Turn | None:
         """Send `text`, else the input box's text, as Send does. With `wait`, return the
@@ -116,19 +117,13 @@ class ChatWidget:
     def stop(self) -> None:
         """Stop the streaming answer; the partial answer is kept, marked stopped. A tool call
         waiting for Run / Skip is skipped."""
-        if (live := self._live) is not None:
-            live.stop()  # closes the stream too
-        elif (stream := self._stream) is not None:
-            stream.close()
+        if (run := self._run) is not None:
+            run.stop()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the streaming answer (if any) has ended; Ctrl-C / ■ stops it."""
-        if (worker := self._worker) is not None:
-            try:
-                worker.join(timeout)
-            except KeyboardInterrupt:  # the partial answer is kept, as in `%%kimi`
-                self.stop()
-                worker.join()
+        if (run := self._run) is not None:
+            run.wait(timeout)  # Ctrl-C stops it; the partial answer is kept, as in `%%kimi`
 
     def refresh(self) -> None:
         """Re-read the kernel's sessions: the picker, and the transcript if the turns changed."""
@@ -216,52 +211,42 @@ class ChatWidget:
             return False
         self.refresh()  # turns that `%%kimi` cells added since
         try:
-            context = gather(text, *_namespace())
-            stream = self.chat.stream(text, *context.parts, session=self.session, tools=True)
+            context = self.chat.context.gather(text, _user_namespace())
         except KimiError as exc:
             self._notice(str(exc), restore)
             return False
         if from_input:
             self.input.value = ""
         self._status(context.note or "")
-        live = LiveView(on_stop=stream.close, note=context.note)
+        run = AnswerRun(self.chat, text, *context.parts, session=self.session,
+                        options=AskOptions(tools=True))  # fmt: skip
+        live = LiveView(control=run, note=context.note)
         live.stop_button.layout.display = "none"  # the chat's own Stop stops it
-        stream.confirm = live.confirm  # Run / Skip in the call's panel, on the worker thread
         prompt = self._html(_prompt_html([TextPart(text), *context.parts]))
         entry = w.VBox([prompt, live.widget], layout=self._layout)
         self.transcript.children = (*self.transcript.children, entry)
-        self._stream, self._live, self._result = stream, live, None
+        self._run, self._live, self._result = run, live, None
         self._set_busy(True)
-        self._worker = threading.Thread(target=self._pump, args=(stream, entry, live, restore),
-                                        name="kimi-chat", daemon=True)  # fmt: skip
-        self._worker.start()
+        run.start(live.add, functools.partial(self._ended, entry, live, restore))
         return True
 
-    def _pump(self, stream: ChatStream, entry: Any, live: LiveView, restore: str | None) -> None:
-        """On the worker thread: feed the live view, then put the static answer in its place."""
-        failure: KimiError | None = None
-        self.chat.on_retry = lambda n: live.notify(f"retrying in {n.delay:.1f} s: {n.error}")
-        try:
-            for event in stream:
-                live.add(event)
-        except KimiError as exc:
-            failure = exc
-        finally:
-            self.chat.on_retry = None
-            live.finish(stream.turn.status)
-            kept = failure is None or isinstance(failure, StreamError)  # else nothing recorded
-            if kept:
-                entry.children = (entry.children[0], self._html(static_html(stream.turn)))
-                recorded = [e for e in self._exchanges() if e.turn is stream.turn]
-                self._shown = None if self._shown is None else [*self._shown, *recorded]
-            else:
-                self.transcript.children = [c for c in self.transcript.children if c is not entry]
-                _close_tree(entry, keep=(self._layout, self._style))
-            live.close()
-            if failure is not None:
-                self._notice(str(failure), restore)
-            self._result, self._stream, self._live = (stream.turn if kept else None), None, None
-            self._set_busy(False)
+    def _ended(self, entry: Any, live: LiveView, restore: str | None, event: RunEvent) -> None:
+        """On the run's thread, at its end: the static answer takes the live view's place."""
+        if not isinstance(event, RunEnded):
+            return
+        if event.recorded:
+            entry.children = (entry.children[0], self._html(static_html(event.turn)))
+            recorded = [e for e in self._exchanges() if e.turn is event.turn]
+            self._shown = None if self._shown is None else [*self._shown, *recorded]
+        else:  # nothing arrived: the session is unchanged, and so is the transcript
+            self.transcript.children = [c for c in self.transcript.children if c is not entry]
+            _close_tree(entry, keep=(self._layout, self._style))
+        live.close()
+        if event.error is not None:
+            self._notice(str(event.error), restore)
+        self._result = event.turn if event.recorded else None
+        self._run = self._live = None
+        self._set_busy(False)
 
     def _exchanges(self) -> list[Exchange]:
         return list(self.chat.sessions.get(self.session).exchanges)
@@ -301,14 +286,11 @@ def _prompt_html(content: str | Sequence[Part]) -> str:
     return f"<div class='kimi-chat-user'>{render_text(text)}<small>{extras}</small></div>"
 
 
-def _namespace() -> tuple[Mapping[str, Any], Mapping[str, Callable[[], Any]]]:
-    """The user namespace, and `@last`/`@error` from the loaded magics (if they are)."""
+def _user_namespace() -> Mapping[str, Any]:
     from IPython import get_ipython
 
     shell = get_ipython()
-    magics = shell.magics_manager.registry.get("KimiMagics") if shell is not None else None
-    providers = magics._providers() if magics is not None else {}
-    return (shell.user_ns if shell is not None else {}), providers
+    return shell.user_ns if shell is not None else {}
 
 
 def _close_tree(widget: Any, keep: tuple[Any, ...] = ()) -> None:

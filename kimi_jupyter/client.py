@@ -8,6 +8,7 @@ started, a failure is a `StreamError` carrying the partial turn.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import random
@@ -27,7 +28,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from . import __version__
+from ._meta import __version__
 from ._sse import ChunkParser, completion_events
 from .config import Settings
 from .errors import (
@@ -51,6 +52,9 @@ class RetryNotice:
     attempt: int
     delay: float
     error: KimiError
+
+
+OnRetry = Callable[[RetryNotice], None]
 
 
 class KimiClient:
@@ -91,24 +95,27 @@ class KimiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def stream(self, payload: Payload) -> EventStream:
-        """Start a streamed request; iterate the result for events."""
-        return EventStream(self, {**payload, "stream": True})
+    def stream(self, payload: Payload, *, on_retry: OnRetry | None = None) -> EventStream:
+        """Start a streamed request; iterate the result for events. `on_retry` hears this
+        request's retries (else the client's own `on_retry`)."""
+        return EventStream(self, {**payload, "stream": True}, on_retry=on_retry)
 
-    def complete(self, payload: Payload) -> Turn:
+    def complete(self, payload: Payload, *, on_retry: OnRetry | None = None) -> Turn:
         """A non-streamed request, folded into the same `Turn` a stream would give."""
         body = {key: value for key, value in payload.items() if key != "stream_options"}
         builder = TurnBuilder(str(payload.get("model", "")))
         timeout = httpx.Timeout(
             max(self.settings.read_timeout, 900.0), connect=self.settings.connect_timeout
         )
-        response = self.open({**body, "stream": False}, timeout=timeout)
+        response = self.open({**body, "stream": False}, timeout=timeout, on_retry=on_retry)
         try:
             data = json.loads(response.read())
         except ValueError:
             raise StreamError("the server's response is not JSON") from None
         except httpx.TransportError as exc:
             raise self._lost(exc, builder) from exc
+        except httpx.HTTPError as exc:  # StreamError and the like: still our error tree
+            raise self._broken(exc, builder) from exc
         finally:
             response.close()
         builder.response_id = data.get("id")
@@ -117,8 +124,17 @@ class KimiClient:
             builder.add(event)
         return builder.build()
 
-    def open(self, payload: Payload, *, timeout: httpx.Timeout | None = None) -> httpx.Response:
-        """Send the request, retrying what may be retried; returns a 2xx streaming response."""
+    def open(
+        self,
+        payload: Payload,
+        *,
+        timeout: httpx.Timeout | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> httpx.Response:
+        """Send the request, retrying what may be retried; returns a 2xx streaming response.
+
+        Whatever the transport raises leaves here as a `KimiError`.
+        """
         content = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         retrying = Retrying(
             stop=stop_any(
@@ -128,7 +144,7 @@ class KimiClient:
             wait=self._wait,
             retry=retry_if_exception(lambda exc: getattr(exc, "retryable", False)),
             sleep=self._sleep,
-            before_sleep=self._notify,
+            before_sleep=functools.partial(self._notify, on_retry or self.on_retry),
             reraise=True,
         )
         response: httpx.Response = retrying(self._send, content, timeout)
@@ -153,6 +169,10 @@ class KimiClient:
             raise APIConnectionError(
                 self._redact(f"could not reach {request.url}: {exc!r}")
             ) from exc
+        except Exception as exc:
+            raise APIConnectionError(
+                self._redact(f"the request to {request.url} failed: {type(exc).__name__}: {exc}")
+            ) from exc
         if response.status_code < 300:
             return response
         try:
@@ -172,10 +192,11 @@ class KimiClient:
         ceiling = min(cap, base * 2.0 ** (state.attempt_number - 1))
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # "equal jitter"
 
-    def _notify(self, state: RetryCallState) -> None:
+    @staticmethod
+    def _notify(on_retry: OnRetry | None, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        if self.on_retry is not None and isinstance(error, KimiError):
-            self.on_retry(RetryNotice(state.attempt_number, state.upcoming_sleep, error))
+        if on_retry is not None and isinstance(error, KimiError):
+            on_retry(RetryNotice(state.attempt_number, state.upcoming_sleep, error))
 
     def _redact(self, text: str) -> str:
         return redact(text, self.settings.api_key.reveal() if self.settings.api_key else None)
@@ -188,13 +209,21 @@ class KimiClient:
         message = self._redact(f"the answer stopped mid-stream: {what}")
         return StreamError(message, partial=builder.build("failed", message))
 
+    def _broken(self, exc: BaseException, builder: TurnBuilder) -> StreamError:
+        """Anything else that broke the body's reading, as one line with the partial turn."""
+        message = self._redact(f"the answer stopped mid-stream: {type(exc).__name__}: {exc}")
+        return StreamError(message, partial=builder.build("failed", message))
+
 
 class EventStream:
     """The events of one streamed answer; `turn` is what has arrived so far."""
 
-    def __init__(self, client: KimiClient, payload: Payload) -> None:
+    def __init__(
+        self, client: KimiClient, payload: Payload, *, on_retry: OnRetry | None = None
+    ) -> None:
         self._client = client
         self._payload = payload
+        self._on_retry = on_retry
         self._builder = TurnBuilder(str(payload.get("model", "")))
         self._response: httpx.Response | None = None
         self._stopped = False
@@ -216,17 +245,20 @@ class EventStream:
             self._response.close()
 
     def __iter__(self) -> Iterator[Event]:
-        response = self._response = self._client.open(self._payload)
+        response = self._response = self._client.open(self._payload, on_retry=self._on_retry)
         try:
             yield from self._iter_events(response)
-        except (httpx.TransportError, httpx.StreamError) as exc:
+        except httpx.TransportError as exc:
             if not self._stopped:  # after close() (Stop), a broken read is expected
-                if isinstance(exc, httpx.StreamError):
-                    raise
                 raise self._client._lost(exc, self._builder) from exc
         except StreamError as exc:
             exc.partial = self._builder.build("failed", str(exc))
             raise
+        except KimiError:
+            raise
+        except Exception as exc:
+            if not self._stopped:
+                raise self._client._broken(exc, self._builder) from exc
         finally:
             response.close()
 

@@ -15,15 +15,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
+from ._record import Record
 from .config import Settings
 from .errors import ContextLengthError
 from .turn import ToolCall, Turn
 
 Role = Literal["system", "user", "assistant", "tool"]
+_ROLES: tuple[Role, ...] = get_args(Role)
 IMAGE_TOKENS = 1_000  # a flat, generous estimate until images are measured by size
 
 
@@ -56,6 +58,24 @@ class MediaPart:
 Part = TextPart | MediaPart
 
 
+def _part_to_json(part: Part, media: dict[str, MediaPart]) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    digest = hashlib.sha256(part.data).hexdigest()
+    media.setdefault(digest, part)
+    return {"type": "media", "mime": part.mime, "sha256": digest, "size": len(part.data)}
+
+
+def _part_from_json(record: Record, media: Mapping[str, MediaPart]) -> Part:
+    if record.choice("type", ("text", "media")) == "text":
+        return TextPart(record.text("text"))
+    found = media.get(record.text("sha256"))
+    if found is not None:
+        return found
+    size = record.integer("size")
+    return TextPart(f"[{record.text('mime')}, {size:,} bytes: not saved with the notebook]")
+
+
 @dataclass(frozen=True)
 class Message:
     """One chat message as the API sees it."""
@@ -82,6 +102,39 @@ class Message:
         if replay_reasoning:
             wire["reasoning_content"] = self.reasoning or ""
         return wire
+
+    def to_json(self, media: dict[str, MediaPart]) -> dict[str, Any]:
+        """The message as saved: each media part as its SHA-256, its bytes added to `media`."""
+        content = self.content
+        return {
+            "role": self.role,
+            "content": content
+            if isinstance(content, str)
+            else [_part_to_json(p, media) for p in content],
+            "tool_calls": [call.to_wire() for call in self.tool_calls],
+            "tool_call_id": self.tool_call_id,
+            "name": self.name,
+            "reasoning": self.reasoning,
+        }
+
+    @classmethod
+    def from_json(cls, data: object, media: Mapping[str, MediaPart]) -> Message:
+        """The inverse of `to_json`; a media part missing from `media` becomes a text note."""
+        record = Record.of(data, "message")
+        raw = record.get("content")
+        content: str | tuple[Part, ...] = (
+            record.text("content")
+            if raw is None or isinstance(raw, str)
+            else tuple(_part_from_json(p, media) for p in record.records("content"))
+        )
+        return cls(
+            cast(Role, record.choice("role", _ROLES)),
+            content,
+            tuple(ToolCall.from_wire(c) for c in record.records("tool_calls")),
+            record.optional_text("tool_call_id"),
+            record.optional_text("name"),
+            record.optional_text("reasoning"),
+        )
 
     def estimate_tokens(self) -> int:
         """A cheap upper-leaning estimate: UTF-8 bytes / 3, images at a flat rate."""
@@ -119,6 +172,28 @@ class Exchange:
     def sendable(self) -> bool:
         """Only exchanges that got an answer are replayed (the API rejects empty content)."""
         return bool(self.turn.answer or self.replies)
+
+    def to_json(self, media: dict[str, MediaPart]) -> dict[str, Any]:
+        """Everything but the turn (which is saved as its own record); see `Message.to_json`."""
+        return {
+            "prompt": self.prompt.to_json(media),
+            "replies": [message.to_json(media) for message in self.replies],
+            "answer": None if self.answer is None else self.answer.to_json(media),
+            "cell_id": self.cell_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: object, turn: Turn, media: Mapping[str, MediaPart]) -> Exchange:
+        """The inverse of `to_json`, given the turn it was saved with."""
+        record = Record.of(data, "exchange")
+        answer = record.record("answer")
+        return cls(
+            Message.from_json(record.required("prompt"), media),
+            turn,
+            tuple(Message.from_json(m, media) for m in record.records("replies")),
+            cell_id=record.optional_text("cell_id"),
+            answer=None if answer is None else Message.from_json(answer, media),
+        )
 
 
 @dataclass(frozen=True)
@@ -268,21 +343,11 @@ def build_payload(
 
 
 class Sessions:
-    """The named sessions of one kernel process; `Sessions.default()` is the shared one."""
-
-    _default: Sessions | None = None
-    _default_lock = threading.Lock()
+    """Named sessions; the kernel's are `KernelContext.current().sessions`."""
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
-
-    @classmethod
-    def default(cls) -> Sessions:
-        with cls._default_lock:
-            if cls._default is None:
-                cls._default = cls()
-            return cls._default
 
     def get(self, name: str = "default", *, system: str | None = None) -> Session:
         with self._lock:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
+
+from ._record import Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,12 @@ class Usage:
             "reasoning_tokens": self.reasoning_tokens,
         }
 
+    @classmethod
+    def from_json(cls, data: object) -> Usage:
+        """The inverse of `to_json` (a missing count is 0)."""
+        record = Record.of(data, "usage")
+        return cls(**{name: record.integer(name) for name in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -102,8 +110,21 @@ class ToolCall:
             "function": {"name": self.name, "arguments": self.arguments},
         }
 
+    @classmethod
+    def from_wire(cls, data: object) -> ToolCall:
+        """The inverse of `to_wire`, for saved records."""
+        record = Record.of(data, "tool call")
+        function = record.record("function") or Record({}, f"{record.what}.function")
+        return cls(
+            record.text("id"),
+            function.text("name"),
+            function.text("arguments"),
+            record.text("type", "function"),
+        )
+
 
 ToolStatus = Literal["ok", "error", "refused", "skipped", "echoed", "not run"]
+_TOOL_STATUSES: tuple[ToolStatus, ...] = get_args(ToolStatus)
 
 
 @dataclass(frozen=True)
@@ -135,6 +156,20 @@ class ToolResult:
             "step": self.step,
         }
 
+    @classmethod
+    def from_json(cls, data: object) -> ToolResult:
+        """The inverse of `to_json`."""
+        record = Record.of(data, "tool result")
+        return cls(
+            record.text("call_id"),
+            record.text("name"),
+            record.text("arguments"),
+            cast(ToolStatus, record.choice("status", _TOOL_STATUSES)),
+            record.text("preview"),
+            record.number("duration"),
+            record.integer("step", 1),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ToolStarted:
@@ -153,10 +188,31 @@ class ToolFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class StepStarted:
+    """After tool calls, the next request of the same answer begins (`step` ≥ 2). The first
+    delta of a kind that already had text then starts with `STEP_BREAK`, so the deltas
+    always add up to the turn record's text."""
+
+    step: int
+
+
+STEP_BREAK = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The stream ended at `data: [DONE]`; `finish_reason` is the last one seen, if any."""
 
     finish_reason: str | None
 
 
-Event = ReasoningDelta | ContentDelta | ToolCallDelta | Usage | ToolStarted | ToolFinished | Done
+Event = (
+    ReasoningDelta
+    | ContentDelta
+    | ToolCallDelta
+    | Usage
+    | ToolStarted
+    | ToolFinished
+    | StepStarted
+    | Done
+)

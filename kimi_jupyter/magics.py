@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -21,10 +22,12 @@ from kimi_jupyter import _comm
 from kimi_jupyter._magic_line import shell_words, split_options
 from kimi_jupyter.capture import CellCapture
 from kimi_jupyter.errors import KimiError
+from kimi_jupyter.kernel import KernelContext
 
 if TYPE_CHECKING:
     from kimi_jupyter.chat import Chat
     from kimi_jupyter.conversation import Part
+    from kimi_jupyter.options import AskOptions
     from kimi_jupyter.structured import Shape
     from kimi_jupyter.tools import Tool
     from kimi_jupyter.turn import Turn
@@ -42,10 +45,6 @@ def _display(bundle: dict[str, Any]) -> None:
     display(bundle, raw=True)
 
 
-_TAKES_SESSION = frozenset({"reset", "undo", "history", "chat"})
-_SUBCOMMANDS = _TAKES_SESSION | {
-    *("sessions", "usage", "save", "load", "retry", "fix", "version", "tools", "map")
-}
 _FIX_PROMPT = (
     "This cell raised an error. Explain the cause in one or two sentences, then give the "
     "corrected code. @error"
@@ -79,6 +78,10 @@ class KimiMagics(Magics):
         self.capture = CellCapture()
         if shell is not None and hasattr(shell, "display_pub"):
             self.capture.install(shell)
+        # One context per kernel: a reloaded extension keeps the sessions, serves `@last`
+        # from its own capture.
+        self.context = KernelContext.current()
+        self.context.providers.update(self._providers())
         if shell is not None:  # the JupyterLab chat panel's comm target, in a kernel only
             _comm.register(shell, self._get_chat, self._panel_parts)
 
@@ -136,14 +139,15 @@ class KimiMagics(Magics):
             raise UsageError(
                 f"%%kimi: unexpected text after the options: {' '.join(args.question)!r}"
             )
-        if cell is None and args.question and args.question[0] in _SUBCOMMANDS:
-            return self._command(args.question[0], args.question[1:], args)
+        if cell is None and args.question and args.question[0] in SUBCOMMANDS:
+            return self._command(SUBCOMMANDS[args.question[0]], args.question[1:], args)
         if not prompt.strip():
             raise UsageError("%%kimi: write the question in the cell (or after %kimi)")
         return self._ask(prompt.strip(), args)
 
     def _ask(self, prompt: str, args: Any) -> Any:
-        from kimi_jupyter.prompting import gather
+        from dataclasses import replace
+
         from kimi_jupyter.render.display import show_turn
         from kimi_jupyter.render.dryrun import dry_run_bundle
         from kimi_jupyter.structured import CODE_INSTRUCTION, check_variable_name
@@ -155,11 +159,12 @@ class KimiMagics(Magics):
             # Everything that can fail on bad input happens before the session is touched.
             shape = self._shape(args, namespace)
             out = check_variable_name(args.out) if args.out else None
-            context = gather(prompt, namespace, self._providers())
-            options = {**self._options(args), "response_format": shape.response_format}
+            context = self.context.gather(prompt, namespace)
+            options = replace(self._options(args), response_format=shape.response_format)
             text = prompt + shape.instruction + (CODE_INSTRUCTION if args.code else "")
             if args.dry_run:
-                message, payload = chat.preview(text, *context.parts, session=name, **options)
+                message, payload = chat.preview(text, *context.parts, session=name,
+                                                options=options)  # fmt: skip
                 _display(dry_run_bundle(message, payload))
                 return None
             if args.new:
@@ -198,47 +203,26 @@ class KimiMagics(Magics):
             namespace[out] = value
         return value if shape.response_format is not None and out is None else None
 
-    def _command(self, name: str, rest: list[str], args: Any) -> Any:
-        """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|version …`."""
-        from kimi_jupyter import __version__, commands
-        from kimi_jupyter.tools import Toolbox
-
-        sessions = self._get_chat().sessions
-        session = args.session or (rest[0] if rest and name in _TAKES_SESSION else self.session)
+    def _command(self, command: Subcommand, rest: list[str], args: Any) -> Any:
+        """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|tools|chat|version`."""
+        session = args.session or (rest[0] if rest and command.takes_session else self.session)
         try:
-            if name == "version":
-                return __version__
-            if name == "fix":
-                return self._ask(_FIX_PROMPT, args)
-            if name == "chat":
-                return self._open_chat(session)
-            if name == "retry":
-                return self._retry(session, args)
-            if name in ("save", "load"):
-                if len(rest) != 1:
-                    raise KimiError(f"usage: %kimi {name} PATH.ipynb [-s SESSION]")
-                bundle = getattr(commands, name)(sessions, session, rest[0])
-            elif name == "tools":
-                bundle = commands.list_tools(Toolbox.default())
-            elif name in ("sessions", "usage"):
-                bundle = getattr(commands, "list_sessions" if name == "sessions" else name)(
-                    sessions
-                )
-            else:
-                bundle = getattr(commands, name)(sessions, session)
+            result = command.run(self, session, rest, args)
         except KimiError as exc:
             raise UsageError(str(exc)) from None
-        _display(bundle)
-        return None
+        if isinstance(result, dict):
+            _display(result)
+            return None
+        return result
 
     def _open_chat(self, session: str) -> None:
         """`%kimi chat [SESSION]`: the chat widget, on this kernel's sessions and settings."""
         from kimi_jupyter.chat import Chat
-        from kimi_jupyter.render.chat_widget import ChatWidget
+        from kimi_jupyter.chat_widget import ChatWidget
 
         self._get_chat()  # brings `_chat_settings` up to date with the traitlets
-        # A Chat of its own (same settings, same sessions): its worker thread sets `on_retry`.
-        _display_object(ChatWidget(session, chat=Chat(session, **self._chat_settings)))
+        chat = Chat(session, context=self.context, **self._chat_settings)
+        _display_object(ChatWidget(session, chat=chat))
 
     def _retry(self, session_name: str, args: Any) -> Any:
         from kimi_jupyter.render.display import show_turn
@@ -273,35 +257,35 @@ class KimiMagics(Magics):
         except KimiError as exc:
             raise UsageError(str(exc)) from None
 
-    def _options(self, args: Any) -> dict[str, Any]:
-        return {
-            **self._tool_options(args),
-            "thinking": self.thinking and not args.no_thinking,
-            "keep_thinking": args.keep_thinking,
-            "max_completion_tokens": args.max_tokens or self.max_tokens,
-            "temperature": args.temperature,
-            "top_p": args.top_p,
-            "stop": args.stop,
-            "model": args.model,
-            "stream": not args.no_stream,
-        }
+    def _options(self, args: Any) -> AskOptions:
+        """The cell's flags (and this magic's traitlets) as the one options type."""
+        from kimi_jupyter.options import AskOptions
 
-    def _tool_options(self, args: Any) -> dict[str, Any]:
-        """`--tools f g` (or `f,g`; bare: every registered tool), `--web-search`, `--max-steps`."""
-        options: dict[str, Any] = {}
-        if args.tools is not None:
-            names = [n for word in args.tools for n in word.split(",") if n]
-            options["tools"] = [self._tool(n) for n in names] if names else True
-        if args.web_search:
-            options["web_search"] = True
-        if args.max_steps is not None:
-            options["max_steps"] = args.max_steps
-        return options
+        return AskOptions(
+            thinking=self.thinking and not args.no_thinking,
+            keep_thinking=args.keep_thinking,
+            max_completion_tokens=args.max_tokens or self.max_tokens,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            stop=args.stop,
+            model=args.model,
+            stream=not args.no_stream,
+            tools=self._offered_tools(args),
+            web_search=True if args.web_search else None,
+            max_steps=args.max_steps,
+        )
+
+    def _offered_tools(self, args: Any) -> Any:
+        """`--tools f g` (or `f,g`; bare: every registered tool); None when not given."""
+        if args.tools is None:
+            return None
+        names = [n for word in args.tools for n in word.split(",") if n]
+        return [self._tool(n) for n in names] if names else True
 
     def _tool(self, name: str) -> Tool:
-        from kimi_jupyter.tools import Tool, Toolbox
+        from kimi_jupyter.tools import Tool
 
-        known = Toolbox.default().get(name)
+        known = self.context.tools.get(name)
         if known is not None:
             return known
         found = (self.shell.user_ns if self.shell is not None else {}).get(name)
@@ -310,13 +294,11 @@ class KimiMagics(Magics):
             return attached
         if callable(found):
             raise KimiError(f"--tools: {name} is not a tool yet; decorate it with @tool")
-        return Toolbox.default().resolve([name])[0]  # raises: lists the registered ones
+        return self.context.tools.resolve([name])[0]  # raises: lists the registered ones
 
     def _panel_parts(self, prompt: str) -> list[Part]:
-        from kimi_jupyter.prompting import gather
-
         namespace = self.shell.user_ns if self.shell is not None else {}
-        return gather(prompt, namespace, self._providers()).parts
+        return self.context.gather(prompt, namespace).parts
 
     def _providers(self) -> dict[str, Callable[[], Any]]:
         from kimi_jupyter.prompting import PartsOf
@@ -335,7 +317,8 @@ class KimiMagics(Magics):
             if value
         }
         if self._chat is None or self._chat_settings != explicit:
-            self._chat, self._chat_settings = Chat(self.session, **explicit), explicit
+            chat = Chat(self.session, context=self.context, **explicit)
+            self._chat, self._chat_settings = chat, explicit
         return self._chat
 
     def _view(self) -> str:
@@ -352,3 +335,79 @@ class KimiMagics(Magics):
         metadata = (parent or {}).get("metadata") or {}
         cell_id = metadata.get("cellId")
         return str(cell_id) if cell_id else None
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `%kimi NAME …` command: what it runs, and whether its first word is a session."""
+
+    run: Callable[[KimiMagics, str, list[str], Any], Any]
+    takes_session: bool = False
+    help: str = ""
+
+
+def _session_command(
+    pick: Callable[[Any], Callable[..., Any]],
+) -> Callable[[KimiMagics, str, list[str], Any], Any]:
+    """A command of `commands.py` that takes (sessions, session); imported when it runs."""
+
+    def run(magics: KimiMagics, session: str, _rest: list[str], _args: Any) -> Any:
+        from kimi_jupyter import commands
+
+        return pick(commands)(magics._get_chat().sessions, session)
+
+    return run
+
+
+def _file_command(name: str) -> Callable[[KimiMagics, str, list[str], Any], Any]:
+    def run(magics: KimiMagics, session: str, rest: list[str], _args: Any) -> Any:
+        from kimi_jupyter import commands
+
+        if len(rest) != 1:
+            raise KimiError(f"usage: %kimi {name} PATH.ipynb [-s SESSION]")
+        command = commands.save if name == "save" else commands.load
+        return command(magics._get_chat().sessions, session, rest[0])
+
+    return run
+
+
+def _version(_m: KimiMagics, _s: str, _r: list[str], _a: Any) -> str:
+    from kimi_jupyter._meta import __version__
+
+    return __version__
+
+
+def _list_sessions(magics: KimiMagics, _s: str, _r: list[str], _a: Any) -> Any:
+    from kimi_jupyter import commands
+
+    return commands.list_sessions(magics._get_chat().sessions)
+
+
+def _usage(magics: KimiMagics, _s: str, _r: list[str], _a: Any) -> Any:
+    from kimi_jupyter import commands
+
+    return commands.usage(magics._get_chat().sessions)
+
+
+def _tools(magics: KimiMagics, _s: str, _r: list[str], _a: Any) -> Any:
+    from kimi_jupyter import commands
+
+    return commands.list_tools(magics.context.tools)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "reset": Subcommand(_session_command(lambda c: c.reset), True, "forget a session's turns"),
+    "undo": Subcommand(_session_command(lambda c: c.undo), True, "drop the last turn"),
+    "history": Subcommand(_session_command(lambda c: c.history), True, "list a session's turns"),
+    "chat": Subcommand(lambda m, s, _r, _a: m._open_chat(s), True, "open the chat widget"),
+    "retry": Subcommand(lambda m, s, _r, a: m._retry(s, a), False, "ask the last question again"),
+    "fix": Subcommand(lambda m, _s, _r, a: m._ask(_FIX_PROMPT, a), False, "explain the last error"),
+    "sessions": Subcommand(_list_sessions, False, "list the sessions"),
+    "usage": Subcommand(_usage, False, "tokens used, per session"),
+    "save": Subcommand(_file_command("save"), False, "save a session as a notebook"),
+    "load": Subcommand(_file_command("load"), False, "load a session from a notebook"),
+    "tools": Subcommand(_tools, False, "list the @tool functions"),
+    "version": Subcommand(_version, False, "kimi-jupyter's version"),
+    "map": Subcommand(lambda m, _s, _r, _a: None, False, "ask once per DataFrame row"),
+}
+"""`%kimi NAME`: the subcommands, in the order `%kimi?` lists them (`map` is parsed apart)."""

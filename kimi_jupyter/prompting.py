@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_jupyter.context import Limits, convert
+from kimi_jupyter.context import Limits, Registry
 from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
@@ -40,6 +40,8 @@ def gather(
     namespace: Mapping[str, Any],
     providers: Mapping[str, Callable[[], Any]] | None = None,
     limits: Limits | None = None,
+    *,
+    converters: Registry | None = None,
 ) -> Context:
     """Resolve every mention once, in order; raises `MentionError` / `ContextError`."""
     context = Context()
@@ -56,7 +58,8 @@ def gather(
         if isinstance(value, PartsOf):
             context.parts.extend(value.parts)
         else:
-            context.parts.extend(convert(value, mention.text[1:], limits=limits))
+            registry = converters or Registry.default()
+            context.parts.extend(registry.convert(value, mention.text[1:], limits=limits))
     leftover = prompt
     for text in context.resolved:
         leftover = leftover.replace(text, "")

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any, overload
 from urllib.parse import urlsplit
 
-from ._schema import FunctionSchema, ToolArgumentError, ToolDefinitionError, bind, function_schema
+from ._binding import bind
+from ._schema import FunctionSchema, ToolArgumentError, ToolDefinitionError, function_schema
 from .config import Settings
 from .conversation import Message, Part, TextPart
 from .errors import KimiError

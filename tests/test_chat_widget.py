@@ -18,9 +18,10 @@ from IPython.utils.capture import capture_output
 
 from kimi_jupyter import commands, magics
 from kimi_jupyter.chat import Chat
-from kimi_jupyter.conversation import Session, Sessions
+from kimi_jupyter.chat_widget import SEND_MARK, ChatWidget
+from kimi_jupyter.conversation import Session
+from kimi_jupyter.kernel import KernelContext
 from kimi_jupyter.render.bundle import TURN_MIME, static_html
-from kimi_jupyter.render.chat_widget import SEND_MARK, ChatWidget
 from kimi_jupyter.simulator import Simulator
 
 KEY = "sk-chat-widget-test-key"
@@ -54,7 +55,9 @@ def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(Sessions, "_default", Sessions())  # a fresh kernel's worth of sessions
+    monkeypatch.setattr(
+        KernelContext, "_current", KernelContext()
+    )  # a fresh kernel's worth of sessions
     monkeypatch.setattr(comm, "create_comm", Wire)
     Wire.messages, Wire.models = [], {}
 
@@ -84,7 +87,7 @@ def click(chat: ChatWidget, button: Any) -> None:
 
 
 def session(name: str = "default") -> Session:
-    return Sessions.default().get(name)
+    return KernelContext.current().sessions.get(name)
 
 
 def test_a_message_streams_live_then_lands_in_the_session(sim: Simulator) -> None:
@@ -162,7 +165,9 @@ def test_export_writes_a_notebook_that_load_reads(
     (cell,) = nbformat.read(target, as_version=4).cells
     assert cell.source == "%%kimi -s notes\nRemember this."
     assert TURN_MIME in cell.outputs[0]["data"]
-    commands.load(Sessions.default(), "reloaded", str(target))  # the `%kimi load` code path
+    commands.load(
+        KernelContext.current().sessions, "reloaded", str(target)
+    )  # the `%kimi load` code path
     assert session("reloaded").exchanges[0].turn.answer == session("notes").exchanges[0].turn.answer
     chat.export_path.value = str(tmp_path / "elsewhere.txt")
     chat.export_button.click()

@@ -226,7 +226,6 @@ def test_sessions_are_named_and_shared() -> None:
     assert b is not a
     assert sessions.get("a") is b
     assert sessions.names() == ["a"]
-    assert Sessions.default() is Sessions.default()
 
 
 def test_identical_media_is_stored_once_per_session() -> None:

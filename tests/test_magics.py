@@ -11,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
 from kimi_jupyter.conversation import Sessions
+from kimi_jupyter.kernel import KernelContext
 from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.tools import Toolbox
 
@@ -34,7 +35,9 @@ def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveS
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(Sessions, "_default", Sessions())  # a fresh kernel's worth of sessions
+    monkeypatch.setattr(
+        KernelContext, "_current", KernelContext()
+    )  # a fresh kernel's worth of sessions
     start_ipython()  # IPython's own test shell (a TerminalInteractiveShell), made once
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "kimi_jupyter")
@@ -48,7 +51,7 @@ def cell(ip: InteractiveShell, line: str, body: str) -> Any:
 
 
 def sessions() -> Sessions:
-    return Sessions.default()
+    return KernelContext.current().sessions
 
 
 def test_load_ext_registers_both_magics_with_full_help(ip: InteractiveShell) -> None:

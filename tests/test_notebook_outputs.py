@@ -131,8 +131,8 @@ def test_rerunning_a_cell_replaces_its_turn(kimi_env: Simulator) -> None:
         for _ in range(2):
             execute_with_cell_id(client, "%%kimi\nno cell id", None)
         code = (
-            "import json\nfrom kimi_jupyter.conversation import Sessions\n"
-            "exchanges = Sessions.default().get('default').exchanges\n"
+            "import json\nfrom kimi_jupyter.kernel import KernelContext\n"
+            "exchanges = KernelContext.current().sessions.get('default').exchanges\n"
             "print(json.dumps([e.prompt.content for e in exchanges]))"
         )
         printed: list[str] = []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from kimi_jupyter.panel import TARGET
+from kimi_jupyter._comm import TARGET
 from kimi_jupyter.simulator import Simulator
 
 KEY = "sk-panel-comm-test-key"
@@ -68,7 +68,7 @@ def panel_kernel() -> Iterator[tuple[Simulator, Any]]:
 def test_hello_lists_sessions(panel_kernel: tuple[Simulator, Any]) -> None:
     _, client = panel_kernel
     panel = Panel(client)
-    panel.send({"type": "hello"})
+    panel.send({"type": "hello", "version": 1})
     reply = panel.wait_for(lambda m: m["type"] == "sessions")
     assert reply["default"] == "default"
 

@@ -124,7 +124,7 @@ def test_stop_releases_a_waiting_confirm(kernel: Any) -> None:
     assert [r["status"] for r in done["record"]["tool_results"]] == ["skipped"]
     # A late reply finds nobody waiting: ignored, no error.
     panel.send({"type": "confirm_reply", "id": "s1", "call_id": asked["call_id"], "run": True})
-    panel.send({"type": "hello"})
+    panel.send({"type": "hello", "version": 1})
     panel.wait_for(lambda m: m["type"] == "sessions")
     assert of(panel, "s1", "error") == []
     assert [m for m in panel.received if m["type"] == "error"] == []

@@ -17,11 +17,11 @@ from typing import Annotated, Any, Literal, NewType, Optional, Union
 import pytest
 from jsonschema import Draft202012Validator
 
+from kimi_jupyter._binding import bind
 from kimi_jupyter._schema import (
     FunctionSchema,
     ToolArgumentError,
     ToolDefinitionError,
-    bind,
     function_schema,
 )
 from kimi_jupyter.errors import KimiError

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import _thread
 import io
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -19,14 +17,18 @@ from kimi_jupyter.events import (
     Done,
     Event,
     ReasoningDelta,
+    StepStarted,
     ToolCall,
     ToolCallDelta,
     ToolFinished,
     ToolResult,
     ToolStarted,
 )
+from kimi_jupyter.kernel import KernelContext
+from kimi_jupyter.options import AskOptions
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle, tool_title
 from kimi_jupyter.render.text import TextView
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded
 from kimi_jupyter.tools import tool
 from kimi_jupyter.turn import Turn
 
@@ -66,7 +68,8 @@ def tool_events(*, confirm: bool = False, status: str = "ok") -> list[Event]:
         ToolCallDelta(0, arguments=CALL.arguments),
         ToolStarted(CALL, 1, confirm),
         ToolFinished(result(status)),
-        ReasoningDelta("Now I know."),
+        StepStarted(2),
+        ReasoningDelta("\n\nNow I know."),  # the run joins the steps' text (STEP_BREAK)
         ContentDelta("Paris has 2,148,000 people."),
         Done("stop"),
     ]
@@ -132,82 +135,60 @@ def test_tool_text_in_the_live_view_is_escaped() -> None:
     view.close()
 
 
-def click_when_asked(view: Any, name: str, delay: float = 0.05) -> threading.Thread:
-    """From another thread (as a widget click arrives): click Run, Skip or Stop once shown."""
+class Control:
+    """What a live view asks of its run, recorded."""
 
-    def click() -> None:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            panel = view.tools.panels.get(CALL.id)
-            if panel is not None and panel.waiting:
-                time.sleep(delay)
-                buttons = {"run": panel.run_button, "skip": panel.skip_button,
-                           "stop": view.stop_button}  # fmt: skip
-                buttons[name].click()
-                return
-            time.sleep(0.01)
+    def __init__(self) -> None:
+        self.answers: list[tuple[str, bool]] = []
+        self.stops = 0
 
-    thread = threading.Thread(target=click, daemon=True)
-    thread.start()
-    return thread
+    def stop(self) -> None:
+        self.stops += 1
+
+    def answer(self, call_id: str, run: bool) -> bool:
+        self.answers.append((call_id, run))
+        return True
 
 
 @pytest.mark.parametrize(("button", "run"), [("run", True), ("skip", False)])
-def test_confirm_waits_for_run_or_skip(button: str, run: bool, wire: type[Wire]) -> None:
-    view = live_view(on_stop=lambda: None)
+def test_run_and_skip_answer_the_run_and_the_buttons_go(
+    button: str, run: bool, wire: type[Wire]
+) -> None:
+    control = Control()
+    view = live_view(control=control)
     view.add(ToolStarted(CALL, 1, confirm=True))
     panel = view.tools.panels[CALL.id]
     assert panel.accordion.titles[0] == "🔧 lookup_population · waiting for you"
-    clicker = click_when_asked(view, button)
-    assert view.confirm(CALL) is run
-    clicker.join()
+    view.add(ApprovalRequested(CALL, 300.0))
+    assert panel.waiting
     assert panel.accordion.selected_index == 0  # opened to ask
+    assert "waiting for you: run lookup_population?" in view.status.value
+    {"run": panel.run_button, "skip": panel.skip_button}[button].click()
+    assert control.answers == [(CALL.id, run)]  # the run decides; the view only passes it on
+    buttons = panel.run_button
+    view.add(ApprovalSettled(CALL, run, "user"))
     assert not panel.waiting
     assert panel.body.children == (panel.arguments, panel.output)  # the buttons are gone
-    assert panel.run_button.comm is None  # and closed
-    if run:
-        assert panel.accordion.titles[0] == "🔧 lookup_population · running"
+    assert buttons.comm is None  # and closed
+    assert panel.accordion.titles[0] == f"🔧 lookup_population · {'running' if run else 'skipped'}"
     view.add(ToolFinished(result("ok" if run else "skipped")))
-    view.finish("done")
+    view.add(RunEnded("done", Turn(answer="x")))
+    assert view.stop_button.disabled
     view.close()
     assert wire.opened == wire.closed
 
 
-def test_no_answer_in_time_skips(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KIMI_CONFIRM_TIMEOUT", "0.2")  # a frontend that cannot click: no hang
-    view = live_view(on_stop=lambda: None)
-    view.add(ToolStarted(CALL, 1, confirm=True))
-    assert view.confirm(CALL) is False
-    panel = view.tools.panels[CALL.id]
-    assert panel.timed_out
-    assert not panel.waiting
-    assert "no answer in 0.2 s: lookup_population skipped" in view.status.value
-    view.close()
-
-
-def test_stop_while_waiting_skips_and_stops() -> None:
-    stops: list[int] = []
-    view = live_view(on_stop=lambda: stops.append(1))
-    view.add(ToolStarted(CALL, 1, confirm=True))
-    click_when_asked(view, "stop").join(0)
-    assert view.confirm(CALL) is False
-    assert stops == [1]
-    assert view.confirm(ToolCall("later", "f", "{}")) is False  # stopped: nothing more runs
-    view.close()
-
-
-def test_ctrl_c_while_waiting_skips_stops_and_goes_on_up() -> None:
-    stops: list[int] = []
-    view = live_view(on_stop=lambda: stops.append(1))
-    view.add(ToolStarted(CALL, 1, confirm=True))
-    timer = threading.Timer(0.1, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        view.confirm(CALL)
-    assert stops == [1]
-    panel = view.tools.panels[CALL.id]
-    assert panel.accordion.titles[0] == "🔧 lookup_population · skipped"
-    assert not panel.waiting
+def test_a_timed_out_approval_says_so_and_stop_goes_to_the_run() -> None:
+    control = Control()
+    view = live_view(control=control)
+    view.add(ApprovalRequested(CALL, 0.2))
+    view.add(ApprovalSettled(CALL, False, "timeout"))
+    assert not view.tools.panels[CALL.id].waiting
+    assert "no answer in time: lookup_population skipped" in view.status.value
+    view.stop_button.click()
+    assert control.stops == 1
+    view.add(RetryScheduled(2, 1.5, "Kimi API error 429: busy"))
+    assert "retrying in 1.5 s: Kimi API error 429: busy" in view.status.value
     view.close()
 
 
@@ -309,10 +290,19 @@ def test_text_confirm_without_input_skips() -> None:
     assert view.confirm(CALL) is False
 
 
-def test_headless_confirm_skips_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    from kimi_jupyter.render.display import _skip_unattended
+def test_text_view_answers_an_approval_through_the_run() -> None:
+    control = Control()
+    view = TextView(io.StringIO(), color=False, ask=lambda _prompt: "y", control=control)
+    view.add(ApprovalRequested(CALL, 300.0))
+    assert control.answers == [(CALL.id, True)]
 
-    assert _skip_unattended(CALL) is False
+
+def test_headless_confirm_skips_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from kimi_jupyter.render.display import _Unattended
+
+    control = Control()
+    _Unattended(control).add(ApprovalRequested(CALL, 300.0))  # type: ignore[arg-type]
+    assert control.answers == [(CALL.id, False)]
     assert "skipped lookup_population: it needs confirming" in capsys.readouterr().err
 
 
@@ -321,14 +311,13 @@ def test_headless_confirm_skips_and_says_why(capsys: pytest.CaptureFixture[str])
 
 @pytest.fixture
 def sim_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from kimi_jupyter.conversation import Sessions
     from kimi_jupyter.simulator import Simulator
 
     with Simulator(api_key="sk-tool-views") as sim:
         monkeypatch.setenv("KIMI_API_KEY", "sk-tool-views")
         monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
         monkeypatch.delenv("KIMI_MODEL", raising=False)
-        monkeypatch.setattr(Sessions, "_default", Sessions())
+        monkeypatch.setattr(KernelContext, "_current", KernelContext())
         yield sim
 
 
@@ -348,7 +337,7 @@ def test_show_turn_text_view_asks_and_runs_a_confirmed_tool(
 
     monkeypatch.setattr("builtins.input", lambda prompt: "y")
     prompt = "How many? [[sim: tool=lookup_population]]"
-    turn = show_turn(Chat(), prompt, session="default", view="text", options={"tools": True})
+    turn = show_turn(Chat(), prompt, session="default", view="text", options=AskOptions(tools=True))
     assert calls == ["Paris"]
     assert [r.status for r in turn.tool_results] == ["ok"]
     out = capsys.readouterr().out
@@ -368,7 +357,7 @@ def test_show_turn_static_view_skips_confirmed_tools(
         raise AssertionError("a headless run must not run a confirmed tool")
 
     turn = show_turn(Chat(), "go [[sim: tool=wipe]]", session="default", view="static",
-                     options={"tools": True})  # fmt: skip
+                     options=AskOptions(tools=True))  # fmt: skip
     assert [r.status for r in turn.tool_results] == ["skipped"]
     assert "skipped wipe" in capsys.readouterr().err
 
@@ -392,7 +381,7 @@ def waiting_panel(chat: Any) -> Any:
 def test_chat_widget_offers_tools_and_asks_in_its_live_view(
     toolbox: None, sim_env: Any, action: str, status: str
 ) -> None:
-    from kimi_jupyter.render.chat_widget import ChatWidget
+    from kimi_jupyter.chat_widget import ChatWidget
 
     @tool(confirm=True)
     def lookup_population(city: str) -> int:
@@ -414,7 +403,7 @@ def test_chat_widget_offers_tools_and_asks_in_its_live_view(
 
 
 def test_chat_widget_stop_skips_a_waiting_call(toolbox: None, sim_env: Any) -> None:
-    from kimi_jupyter.render.chat_widget import ChatWidget
+    from kimi_jupyter.chat_widget import ChatWidget
 
     @tool(confirm=True)
     def wipe(path: str) -> str:

@@ -73,9 +73,7 @@ class _Workers:
         self._idle: list[Chat] = []
         self.size = size
         for _ in range(size):
-            fork = chat.fork()
-            fork.on_retry = self._on_retry
-            self._idle.append(fork)
+            self._idle.append(chat.fork())
 
     def ask(self, prompt: str) -> _Outcome | None:
         """One row, in a worker thread; None if it was stopped before it finished."""
@@ -100,7 +98,7 @@ class _Workers:
     def _ask(self, fork: Chat, prompt: str) -> _Outcome | None:
         self.gate.hold(self.stop)
         fork.reset()  # each row is a single-turn conversation
-        stream = fork.stream(prompt, **self._options)
+        stream = fork.stream(prompt, on_retry=self._on_retry, **self._options)
         with self._lock:
             self._streams.add(stream)
         try:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
-from kimi_jupyter.chat import Chat, ChatStream
-from kimi_jupyter.client import RetryNotice
+from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part
-from kimi_jupyter.errors import StreamError
-from kimi_jupyter.events import ToolCall
+from kimi_jupyter.options import AskOptions
 from kimi_jupyter.render.bundle import one_line, static_bundle
 from kimi_jupyter.render.text import TextView
+from kimi_jupyter.run import AnswerRun, ApprovalRequested, RunEnded, RunEvent
 from kimi_jupyter.turn import Turn
 
 
@@ -22,96 +20,76 @@ def show_turn(
     session: str,
     view: str,
     cell_id: str | None = None,
-    options: dict[str, Any] | None = None,
+    options: AskOptions | None = None,
     note: str | None = None,
 ) -> Turn:
-    """Stream the answer into a live view; on any ending, replace it with the saved output.
+    """Run the answer with a live view listening; on any ending, leave the saved output.
 
-    Ctrl-C or Stop keeps the partial answer (marked stopped); a broken stream keeps it too,
-    with a notice, and then re-raises so the caller can say what happened in one line.
-    Tool calls that need confirming are asked in the view: Run / Skip buttons, a terminal
+    Ctrl-C or Stop keeps the partial answer (marked stopped); a failure keeps what was
+    recorded, with a notice, and then raises its `KimiError` so the caller can say what
+    happened in one line. Approvals are asked in the view: Run / Skip buttons, a terminal
     prompt, or (headless, where nobody can answer) skipped with a line on stderr.
     """
-    opts = dict(options or {})
-    if not opts.pop("stream", True):
-        turn = chat.ask(prompt, *objects, session=session, cell_id=cell_id, stream=False, **opts)
-        _show_final(turn, session, view)
-        return turn
-    stream = chat.stream(prompt, *objects, session=session, cell_id=cell_id, **opts)
-    if view == "widget":
-        return _show_widget(chat, stream, session, note)
-    if view == "static":  # headless runs: no widgets at all, only what the notebook keeps
-        stream.confirm = _skip_unattended
-        failure = _pump(chat, stream, lambda _event: None, lambda _text: None)
-        _show_final(stream.turn, session, "widget")
-        if failure is not None:
-            raise failure
-        return stream.turn
-    text = TextView()
-    stream.confirm = text.confirm
-    if note:
-        text.notify(note)
-    failure = _pump(chat, stream, text.add, text.notify)
-    text.finish(stream.turn)
-    if failure is not None:
-        raise failure
-    return stream.turn
+    options = options or AskOptions()
+    run = AnswerRun(chat, prompt, *objects, session=session, cell_id=cell_id, options=options)
+    if options.stream is False:  # nothing to watch: wait, then show the answer
+        ended = run.follow(_Unattended(run).add)
+        _show_final(ended, session, "widget" if view == "static" else view)
+    elif view == "widget":
+        ended = _follow_in_widget(run, session, note)
+    elif view == "static":  # headless runs: no widgets at all, only what the notebook keeps
+        ended = run.follow(_Unattended(run).add)
+        _show_final(ended, session, "widget")
+    else:
+        text = TextView(control=run)
+        if note:
+            text.notify(note)
+        ended = run.follow(text.add)
+        if ended.recorded:
+            text.finish(ended.turn)
+    if ended.error is not None:
+        raise ended.error
+    return ended.turn
 
 
-def _show_widget(chat: Chat, stream: ChatStream, session: str, note: str | None) -> Turn:
+def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnded:
     from IPython.display import display
 
     from kimi_jupyter.render.widget import LiveView
 
-    live = LiveView(on_stop=stream.close, note=note)
-    stream.confirm = live.confirm
+    live = LiveView(control=run, note=note)
     handle = display(live.widget, display_id=True)
-    failure: BaseException | None = None
     try:
-        failure = _pump(chat, stream, live.add, live.notify)
-    except BaseException:  # an error before the first byte: nothing to keep on screen
-        handle.update({"text/plain": ""}, raw=True)
-        live.close()
-        raise
-    live.finish(stream.turn.status)
-    handle.update(static_bundle(stream.turn, session), raw=True)
-    live.close()
-    if failure is not None:
-        raise failure
-    return stream.turn
-
-
-def _pump(chat: Chat, stream: ChatStream, add: Any, notify: Any) -> StreamError | None:
-    """Feed events to a view; returns the stream error to raise once the view is final."""
-
-    def on_retry(notice: RetryNotice) -> None:
-        notify(f"retrying in {notice.delay:.1f} s: {notice.error}")
-
-    chat.on_retry = on_retry
-    try:
-        for event in stream:
-            add(event)
-    except KeyboardInterrupt:
-        pass  # the stream has recorded the partial answer as stopped
-    except StreamError as exc:
-        return exc
+        ended = run.follow(live.add)
     finally:
-        chat.on_retry = None
-    return None
+        live.close()
+    if ended.recorded:
+        handle.update(static_bundle(ended.turn, session), raw=True)
+    else:  # it failed before anything arrived: nothing to keep on screen
+        handle.update({"text/plain": ""}, raw=True)
+    return ended
 
 
-def _skip_unattended(call: ToolCall) -> bool:
-    """Nobody can click Run in a headless run: skip the call, and say why where it shows."""
-    name = one_line(call.name, 60)
-    sys.stderr.write(f"kimi: skipped {name}: it needs confirming, and a headless run cannot"
-                     " ask (the widget or text view can)\n")  # fmt: skip
-    return False
+class _Unattended:
+    """Nobody can click Run here (a headless run, or no live view): skip, and say why."""
+
+    def __init__(self, run: AnswerRun) -> None:
+        self._run = run
+
+    def add(self, event: RunEvent) -> None:
+        if isinstance(event, ApprovalRequested):
+            name = one_line(event.call.name, 60)
+            sys.stderr.write(f"kimi: skipped {name}: it needs confirming, and a headless run "
+                             "cannot ask (the widget or text view can)\n")  # fmt: skip
+            self._run.answer(event.call.id, False)
 
 
-def _show_final(turn: Turn, session: str, view: str) -> None:
+def _show_final(ended: RunEnded, session: str, view: str) -> None:
+    if not ended.recorded:
+        return
     if view == "widget":
         from IPython.display import display
 
-        display(static_bundle(turn, session), raw=True)
+        display(static_bundle(ended.turn, session), raw=True)
     else:
-        TextView().finish(turn)
+        TextView().finish(ended.turn)

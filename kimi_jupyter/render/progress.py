@@ -117,7 +117,7 @@ class WidgetProgress:
         import ipywidgets as w
         from IPython.display import display
 
-        from kimi_jupyter.render.widget import _handle_clicks_on_any_shell
+        from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 
         self._clock, self._interval = clock, interval
         self._last = float("-inf")
@@ -127,7 +127,7 @@ class WidgetProgress:
             description="Stop", icon="stop", tooltip="Stop; keep the rows finished so far"
         )
         self.stop_button.on_click(lambda _: on_stop())
-        _handle_clicks_on_any_shell(self.stop_button)  # a click must not wait for the map
+        handle_clicks_on_any_shell(self.stop_button)  # a click must not wait for the map
         self.box = w.HBox([self.bar, self.label, self.stop_button])
         show: Any = display  # untyped
         self._handle = show(self.box, display_id=True)

@@ -1,28 +1,35 @@
-"""Plain-text streaming for terminal IPython and frontends that cannot show widgets."""
+"""Plain-text streaming for terminal IPython and frontends that cannot show widgets.
+
+A listener of a `run.AnswerRun` (`add`); an approval is asked on the terminal (y/N) and the
+answer goes back through `control`."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kimi_jupyter.events import (
+    STEP_BREAK,
     ContentDelta,
-    Event,
     ReasoningDelta,
     ToolCall,
     ToolFinished,
     ToolStarted,
 )
 from kimi_jupyter.render.bundle import footer_text, notice, one_line, result_title, thinking_summary
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEvent
 from kimi_jupyter.turn import Turn
+
+if TYPE_CHECKING:
+    from kimi_jupyter.render.widget import Control
 
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 
 
 class TextView:
     """Writes thinking (dimmed, or prefixed without colour) and then the answer as they arrive;
-    a line when a tool call starts and one when it ends. `confirm` asks on the terminal."""
+    a line when a tool call starts and one when it ends; an approval asks on the terminal."""
 
     def __init__(
         self,
@@ -30,28 +37,40 @@ class TextView:
         *,
         color: bool | None = None,
         ask: Callable[[str], str] | None = None,
+        control: Control | None = None,
     ) -> None:
         self._out = out or sys.stdout
         self._color = color if color is not None else bool(getattr(self._out, "isatty", bool)())
         self._ask = ask
+        self._control = control
         self._state = "start"
 
-    def add(self, event: Event) -> None:
+    def add(self, event: RunEvent) -> None:
         if isinstance(event, ReasoningDelta):
+            text = event.text
             if self._state in ("start", "tool"):
                 self._write(_DIM if self._color else "Thinking: ")
-                self._state = "thinking"
-            self._write(event.text)
+                self._state, text = "thinking", text.removeprefix(STEP_BREAK)
+            self._write(text)
         elif isinstance(event, ContentDelta):
+            text = event.text
             if self._state == "thinking":
                 self._write((_RESET if self._color else "") + "\n\n")
+            if self._state != "answering":
+                text = text.removeprefix(STEP_BREAK)  # a line of its own already ends there
             self._state = "answering"
-            self._write(event.text)
+            self._write(text)
         elif isinstance(event, ToolStarted):
             self._line(f"🔧 {_call_text(event.call)}")
         elif isinstance(event, ToolFinished):
             preview = one_line(event.result.preview, 200)
             self._line(result_title(event.result) + (f" → {preview}" if preview else ""))
+        elif isinstance(event, ApprovalRequested) and self._control is not None:
+            self._control.answer(event.call.id, self.confirm(event.call))
+        elif isinstance(event, ApprovalSettled) and event.notice:
+            self.notify(event.notice)
+        elif isinstance(event, RetryScheduled):
+            self.notify(event.text)
 
     def confirm(self, call: ToolCall) -> bool:
         """`Run name(args)? [y/N]`: only y/yes runs it; end of input (or no stdin) skips.

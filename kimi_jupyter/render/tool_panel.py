@@ -1,17 +1,18 @@
 """One tool call in the live view: a foldable panel with its arguments, its result, and the
-Run / Skip buttons when the user must confirm it. ipywidgets is imported when one is made.
+Run / Skip buttons while the run waits for the user's approval. ipywidgets is imported when
+one is made. The waiting, its timeout and Stop belong to the run (`run.Approvals`): a panel
+only shows the question and passes a click on.
 
 The title is plain text in every frontend (an Accordion title); the body is escaped HTML.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from kimi_jupyter.events import ToolCall, ToolResult
+from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import (
     pretty_arguments,
     result_title,
@@ -19,14 +20,12 @@ from kimi_jupyter.render.bundle import (
     tool_title,
 )
 from kimi_jupyter.render.html import sanitize
-from kimi_jupyter.render.widget import _handle_clicks_on_any_shell
 
 RUNNING, WAITING = "running", "waiting for you"
-_POLL_SECONDS = 0.05  # a plain wait() is not always woken by Ctrl-C
 
 
 class ToolPanel:
-    """A call's panel; `ask` blocks the iterating thread until Run or Skip is clicked."""
+    """A call's panel; `show_buttons` asks Run or Skip, `hide_buttons` ends the question."""
 
     def __init__(
         self, call: ToolCall, *, confirm: bool = False, layout: Any = None, style: Any = None
@@ -45,13 +44,10 @@ class ToolPanel:
         self.run_button: Any = None
         self.skip_button: Any = None
         self._buttons: Any = None
-        self._decided = threading.Event()
-        self.timed_out = False  # the last `ask` ended without an answer
-        self._run = False
 
     @property
     def waiting(self) -> bool:
-        return self._buttons is not None and not self._decided.is_set()
+        return self._buttons is not None
 
     def set_status(self, status: str) -> None:
         self.status = status
@@ -64,56 +60,36 @@ class ToolPanel:
             self.output.value = sanitize(tool_text_html("Result", result.preview))
         self.accordion.set_title(0, result_title(result))
 
-    def ask(self, timeout: float | None = None) -> bool:
-        """Show Run / Skip, open the panel and wait for a click (or `decide` from elsewhere);
-        after `timeout` seconds without one, Skip.
-
-        Clicks arrive on another thread (a subshell, or the kernel's main thread when the
-        stream runs on a worker), which only sets the answer; widgets change here.
-        """
-        self._show_buttons()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._decided.wait(_POLL_SECONDS):
-                if deadline is not None and time.monotonic() >= deadline:
-                    self.timed_out = True
-                    self.decide(False)
-        finally:
-            self._hide_buttons()
-        if self._run:
-            self.set_status(RUNNING)
-        return self._run
-
-    def decide(self, run: bool) -> None:
-        """Answer a waiting `ask` (a click, Stop, or a test); the first answer wins."""
-        if not self._decided.is_set():
-            self._run = run
-            self._decided.set()
-
     def widgets(self) -> list[Any]:
         return [self.arguments, self.output, self.body, self.accordion]
 
-    def _show_buttons(self) -> None:
+    def show_buttons(self, decide: Callable[[bool], None]) -> None:
+        """Show Run / Skip and open the panel; a click calls `decide(run)` (from whatever
+        thread the click arrives on: the run takes the first answer)."""
         import ipywidgets as w
 
-        self._decided.clear()
-        self._run = False
+        if self._buttons is not None:
+            return
         self.run_button = w.Button(description="Run", icon="play", button_style="success",
                                    tooltip=f"Run {self.call.name}")  # fmt: skip
         self.skip_button = w.Button(description="Skip", icon="forward",
                                     tooltip="Do not run it; the model is told so")  # fmt: skip
-        self.run_button.on_click(lambda _: self.decide(True))
-        self.skip_button.on_click(lambda _: self.decide(False))
+        self.run_button.on_click(lambda _: decide(True))
+        self.skip_button.on_click(lambda _: decide(False))
         for button in (self.run_button, self.skip_button):
-            _handle_clicks_on_any_shell(button)
+            handle_clicks_on_any_shell(button)
         self._buttons = w.HBox([self.run_button, self.skip_button])
         self._buttons.add_class("kimi-tool-confirm")
         self.body.children = (self.arguments, self.output, self._buttons)
         self.set_status(WAITING)
         self.accordion.selected_index = 0
 
-    def _hide_buttons(self) -> None:
+    def hide_buttons(self, run: bool) -> None:
+        """The question is settled (`run`: it runs now; else skipped)."""
+        self.set_status(RUNNING if run else "skipped")
         buttons, self._buttons = self._buttons, None
+        if buttons is None:
+            return
         self.body.children = (self.arguments, self.output)
         for widget in (self.run_button, self.skip_button, buttons):
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
@@ -148,11 +124,6 @@ class ToolPanels:
 
     def finish(self, result: ToolResult) -> None:
         self.get(ToolCall(result.call_id, result.name, result.arguments)).finish(result)
-
-    def release(self) -> None:
-        """Every Run / Skip still waiting counts as Skip."""
-        for panel in list(self.panels.values()):
-            panel.decide(False)
 
     def end(self, phase: str) -> None:
         """The answer ended (`phase`) before some calls did: say so in their titles."""

@@ -6,27 +6,25 @@ bound), only the unfinished tail is resent, and repaints are coalesced to at mos
 `interval` seconds; `finish` always flushes. Widgets share one Layout and one Style, since
 each of those is a widget (a message) of its own. Tool calls are rare: each one gets its own
 foldable panel (`tool_panel.py`) at once, between the thinking and the answer.
+
+The view is a listener of a `run.AnswerRun`: `add` takes its events, Stop and Run / Skip
+go back through `control` (the run). It keeps no stream, no approval and no timeout.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from kimi_jupyter.events import (
-    ContentDelta,
-    Event,
-    ReasoningDelta,
-    ToolCall,
-    ToolFinished,
-    ToolStarted,
-)
+from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolFinished, ToolStarted
+from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import TOOL_CSS, one_line
 from kimi_jupyter.render.html import HIGHLIGHT_CSS, render_markdown, render_text
 from kimi_jupyter.render.live import BlockSplitter, Progress, text_freeze_point
+from kimi_jupyter.render.tool_panel import ToolPanels
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
 
 PAGE = 32
 _CSS = (
@@ -89,24 +87,29 @@ class _Pane:
         self.box.children = (*self._pages, self._tail)
 
 
+class Control(Protocol):
+    """What a view may ask of the run it shows (`run.AnswerRun`)."""
+
+    def stop(self) -> None: ...
+    def answer(self, call_id: str, run: bool) -> bool: ...
+
+
 class LiveView:
     """Streams one answer into widgets: status line, thinking pane, tool calls, answer, Stop.
 
-    `confirm` is what `ChatStream.confirm` wants: Run / Skip in the call's panel.
+    `add` takes the run's events (`run.RunEvent`); Stop and Run / Skip go to `control`.
     """
 
     def __init__(
         self,
         *,
-        on_stop: Callable[[], None] | None = None,
+        control: Control | None = None,
         clock: Callable[[], float] = time.monotonic,
         interval: float = 0.05,
         note: str | None = None,
     ) -> None:
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
-
-        from kimi_jupyter.render.tool_panel import ToolPanels  # it imports this module
 
         self._clock, self._interval = clock, interval
         self._status_interval, self._last_status = 0.25, float("-inf")
@@ -115,8 +118,7 @@ class LiveView:
         self._last_paint = float("-inf")
         layout, html_style, math_style = w.Layout(), HTMLStyle(), HTMLMathStyle()
         self._shared = [layout, html_style, math_style]
-        self._on_stop, self._stopped = on_stop, False
-        self._resume: set[str] = set()  # panes that get a paragraph break after a tool call
+        self._control = control
         html_widget = lambda value: w.HTML(value, layout=layout, style=html_style)  # noqa: E731
         math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
         self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
@@ -124,9 +126,9 @@ class LiveView:
         self._style = w.HTML(_CSS, layout=layout, style=html_style)  # sent once
         self.status = w.HTML(_status_html(self.progress.status_text(self.progress.started)))
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
-        if on_stop is not None:
+        if control is not None:
             self.stop_button.on_click(lambda _: self.stop())
-            _handle_clicks_on_any_shell(self.stop_button)
+            handle_clicks_on_any_shell(self.stop_button)
         self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
         self.accordion.layout.display = "none"
         self._header = w.HBox([self.stop_button, self.status, self._style])
@@ -138,17 +140,27 @@ class LiveView:
         self.repaints = 0
         self.tools = ToolPanels(self._place_tools, layout, html_style)
 
-    def add(self, event: Event) -> None:
+    def add(self, event: RunEvent) -> None:
+        if isinstance(event, RunEnded):
+            self.finish(event.status)
+        elif isinstance(event, RetryScheduled):
+            self.notify(event.text)
+        elif isinstance(event, ApprovalRequested | ApprovalSettled):
+            self._approval(event)
+        else:
+            self._stream_event(event)
+
+    def _stream_event(self, event: Event) -> None:
         now = self._clock()
         was_answering = self.progress.answer_started is not None
         self.progress.add(event, now)
         if isinstance(event, ReasoningDelta):
-            self._append(self.thinking, "thinking", event.text)
+            self.thinking.append(event.text)
             if self.accordion.layout.display == "none":
                 self.accordion.layout.display = None
                 self.accordion.selected_index = 0
         elif isinstance(event, ContentDelta):
-            self._append(self.answer, "answer", event.text)
+            self.answer.append(event.text)
         elif isinstance(event, (ToolStarted, ToolFinished)):
             self._tool_event(event)
             return
@@ -157,42 +169,27 @@ class LiveView:
         if self._due(now):
             self.repaint()
 
-    def confirm(self, call: ToolCall) -> bool:
-        """Ask Run or Skip in the call's panel; block until one is clicked (True: Run).
-
-        Stop counts as Skip (and stops); so does Ctrl-C, which then goes on up to the stream.
-        No click within `KIMI_CONFIRM_TIMEOUT` seconds (default 300) is Skip too: a frontend
-        that cannot deliver clicks while a cell runs, or a headless run, never hangs.
-        """
+    def _approval(self, event: ApprovalRequested | ApprovalSettled) -> None:
+        """Run / Skip in the call's panel while the run waits; the run decides the rest."""
+        call = event.call
         panel = self.tools.get(call, confirm=True)
-        if self._stopped:
-            panel.set_status("skipped")
-            return False
-        self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
-        timeout = _confirm_timeout()
-        try:
-            run = panel.ask(timeout)
-        except KeyboardInterrupt:
-            panel.set_status("skipped")
-            self.stop()
-            raise
-        if panel.timed_out:
-            self.notify(f"no answer in {timeout:g} s: {one_line(call.name, 40)} skipped")
-        return run and not self._stopped
+        if isinstance(event, ApprovalRequested):
+            panel.show_buttons(lambda run: self._answer(call.id, run))
+            self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
+            return
+        panel.hide_buttons(event.run)
+        if event.notice:
+            self.notify(event.notice)
+
+    def _answer(self, call_id: str, run: bool) -> None:
+        if self._control is not None:
+            self._control.answer(call_id, run)
 
     def stop(self) -> None:
-        """What Stop does: end the answer; a Run / Skip still waiting counts as Skip."""
-        self._stopped = True
-        if self._on_stop is not None:
-            self._on_stop()
-        self.tools.release()
-
-    def _append(self, pane: _Pane, name: str, text: str) -> None:
-        if name in self._resume:  # the model speaks again after a tool call
-            self._resume.discard(name)
-            if pane.tail_size or pane.text:
-                pane.append("\n\n")
-        pane.append(text)
+        """What Stop does: end the answer (the run skips a Run / Skip still waiting)."""
+        self.stop_button.disabled = True
+        if self._control is not None:
+            self._control.stop()
 
     def _tool_event(self, event: ToolStarted | ToolFinished) -> None:
         """Paint the text so far, then the call's panel, at once (tool calls are rare)."""
@@ -201,7 +198,6 @@ class LiveView:
             self.tools.get(event.call, confirm=event.confirm)
         else:
             self.tools.finish(event.result)
-            self._resume = {"thinking", "answer"}
 
     def _place_tools(self, box: Any) -> None:
         self.widget.children = (self._header, self.accordion, box, self.answer.box)
@@ -248,19 +244,6 @@ class LiveView:
                     part.close()
 
 
-def _handle_clicks_on_any_shell(widget: Any) -> None:
-    """Let a Stop click be handled while the cell is still running.
-
-    JupyterLab ≥ 4.4 sends widget messages on a subshell, but ipykernel ≥ 7 routes a comm's
-    messages back to the shell that last published on it: here the main shell, busy with
-    this very stream, so the click would wait for the answer to end. Forgetting that route
-    lets the subshell handle the click (`ChatStream.close` is safe from another thread).
-    """
-    comm = getattr(widget, "comm", None)
-    if comm is not None:
-        vars(comm).pop("_reply_subshell_id", None)
-
-
 def _block_freeze(max_tail: int = 1500) -> Callable[[str, int], int]:
     """Freeze the finished blocks at each repaint (so never more widgets than repaints).
 
@@ -288,11 +271,3 @@ def _thinking_html(text: str) -> str:
 
 def _status_html(text: str) -> str:
     return f"<span class='kimi-status'>{html.escape(text)}</span>"
-
-
-def _confirm_timeout(default: float = 300.0) -> float:
-    try:
-        value = float(os.environ.get("KIMI_CONFIRM_TIMEOUT", default))
-    except ValueError:
-        return default
-    return value if value > 0 else default

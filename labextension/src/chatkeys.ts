@@ -12,7 +12,7 @@
 
 export const CHAT_CLASS = 'kimi-chat';
 export const INPUT_CLASS = 'kimi-chat-input';
-/** Must match `SEND_MARK` in kimi_jupyter/render/chat_widget.py (U+2063). */
+/** Must match `SEND_MARK` in kimi_jupyter/chat_widget.py (U+2063). */
 export const SEND_MARK = '\u2063';
 export const FALLBACK_CLASS = 'kimi-chat-enter';
 

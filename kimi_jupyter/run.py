@@ -1,0 +1,326 @@
+"""`AnswerRun`: one answer from request to final record, the same for every surface.
+
+The `%%kimi` cell, the text view, the chat widget, the lab panel (and later the agent) are
+listeners of a run; none of them iterates a stream, keeps Stop, retry notices or approval
+logic of its own, and nothing of one run is stored on `Chat`.
+
+```
+run = AnswerRun(chat, "Why is @df empty?", *parts, session="eda")
+ended = run.follow(view.add)      # events on this thread; Ctrl-C stops, the end still comes
+run.start(panel_listener)         # or: events on the run's worker thread, return at once
+run.answer(call_id, True)         # an approval, from any thread; the first answer wins
+run.stop()                        # from any thread; a waiting approval is skipped
+```
+
+Events are the stream's (`events.Event`) plus the run's own below. `RunEnded` always comes,
+exactly once, whatever is raised underneath: done, stopped or failed, with the record so far
+and, when it failed, a `KimiError` whose text is one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .chat import Chat
+from .client import RetryNotice
+from .conversation import Part
+from .errors import KimiError
+from .events import Event, ToolCall
+from .options import AskOptions
+from .turn import Status, Turn
+
+__all__ = [
+    "AnswerRun",
+    "ApprovalRequested",
+    "ApprovalSettled",
+    "Approvals",
+    "Listener",
+    "RetryScheduled",
+    "RunEnded",
+    "RunEvent",
+    "approval_timeout",
+]
+
+_log = logging.getLogger("kimi_jupyter")
+_POLL_SECONDS = 0.1  # how often a waiting `follow` looks up, so Ctrl-C is seen at once
+
+
+@dataclass(frozen=True, slots=True)
+class RetryScheduled:
+    """This run's request failed and is sent again after `delay` seconds."""
+
+    attempt: int
+    delay: float
+    message: str
+
+    @property
+    def text(self) -> str:
+        return f"retrying in {self.delay:.1f} s: {self.message}"
+
+
+SettledBy = Literal["user", "timeout", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequested:
+    """A `@tool(confirm=True)` call waits for `AnswerRun.answer`; skipped after `timeout` s."""
+
+    call: ToolCall
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalSettled:
+    """The approval of `call` is decided: by the user, by the timeout, or by Stop."""
+
+    call: ToolCall
+    run: bool
+    by: SettledBy
+
+    @property
+    def notice(self) -> str | None:
+        if self.by == "timeout":
+            return f"no answer in time: {self.call.name} skipped"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded:
+    """The last event of every run. `recorded`: the exchange is in the session (a failure
+    before anything arrived leaves the session as it was)."""
+
+    status: Status
+    turn: Turn
+    error: KimiError | None = None
+    recorded: bool = True
+
+
+RunEvent = Event | RetryScheduled | ApprovalRequested | ApprovalSettled | RunEnded
+Listener = Callable[[RunEvent], None]
+
+
+def approval_timeout(default: float = 300.0) -> float:
+    """`KIMI_CONFIRM_TIMEOUT` seconds (default 300): an approval nobody gives is a Skip, so a
+    frontend that cannot deliver clicks, or a headless run, never hangs the kernel."""
+    try:
+        value = float(os.environ.get("KIMI_CONFIRM_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+@dataclass
+class _Pending:
+    done: threading.Event = field(default_factory=threading.Event)
+    run: bool = False
+    by: SettledBy = "user"
+
+
+class Approvals:
+    """The one approval policy: the first answer wins, no answer within `timeout` is Skip,
+    and Stop skips what waits and everything asked after it."""
+
+    def __init__(self, timeout: float, emit: Callable[[RunEvent], None]) -> None:
+        self.timeout, self._emit = timeout, emit
+        self._waiting: dict[str, _Pending] = {}
+        self._released = False
+        self._lock = threading.Lock()
+
+    def ask(self, call: ToolCall) -> bool:
+        """On the run's worker thread: block until the call is approved or skipped."""
+        pending = _Pending()
+        with self._lock:
+            if self._released:
+                pending.by = "stopped"
+                pending.done.set()
+            else:
+                self._waiting[call.id] = pending
+        if not pending.done.is_set():
+            self._emit(ApprovalRequested(call, self.timeout))
+            pending.done.wait(self.timeout)
+            with self._lock:
+                self._waiting.pop(call.id, None)
+                if not pending.done.is_set():
+                    pending.by = "timeout"
+                    pending.done.set()
+        self._emit(ApprovalSettled(call, pending.run, pending.by))
+        return pending.run
+
+    def answer(self, call_id: str, run: bool) -> bool:
+        """From any thread; False when no approval of that call is waiting."""
+        with self._lock:
+            pending = self._waiting.get(call_id)
+            if pending is None or pending.done.is_set():
+                return False
+            pending.run = run
+            pending.done.set()
+            return True
+
+    def release(self) -> None:
+        """Stop: what waits is skipped, and so is everything asked from now on."""
+        with self._lock:
+            self._released = True
+            for pending in self._waiting.values():
+                if not pending.done.is_set():
+                    pending.by = "stopped"
+                    pending.done.set()
+
+
+class AnswerRun:
+    """One answer of `chat`: request, stream, tool steps, approvals, record, end."""
+
+    def __init__(
+        self,
+        chat: Chat,
+        prompt: str,
+        *objects: Part | str,
+        session: str | None = None,
+        cell_id: str | None = None,
+        options: AskOptions | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.chat, self.prompt, self.objects = chat, prompt, objects
+        self.session = session or chat.session_name
+        self.cell_id, self.options = cell_id, options or AskOptions()
+        self.approvals = Approvals(timeout or approval_timeout(), self._emit)
+        self.ended: RunEnded | None = None
+        self._listeners: list[Listener] = []
+        self._queue: queue.Queue[RunEvent] | None = None
+        self._stream: Any = None
+        self._stopped = False
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def start(self, *listeners: Listener) -> AnswerRun:
+        """Run on a worker thread; `listeners` hear every event there. Returns at once."""
+        self._listeners = list(listeners)
+        self._launch()
+        return self
+
+    def follow(self, *listeners: Listener) -> RunEnded:
+        """Run on a worker thread, and hand its events to `listeners` on this thread until
+        the end. Ctrl-C here (or in a listener) is Stop: the end still comes, and the
+        partial answer is kept."""
+        self._listeners, self._queue = list(listeners), queue.Queue()
+        self._launch()
+        while True:
+            try:
+                event = self._queue.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                self.stop()
+                continue
+            self._deliver(event)
+            if isinstance(event, RunEnded):
+                return event
+
+    def wait(self, timeout: float | None = None) -> RunEnded | None:
+        """Block until the run has ended (None after `timeout`); Ctrl-C stops it."""
+        try:
+            self._finished.wait(timeout)
+        except KeyboardInterrupt:
+            self.stop()
+            self._finished.wait()
+        return self.ended
+
+    def stop(self) -> None:
+        """End the answer where it is (kept, marked stopped); skip any waiting approval."""
+        with self._lock:
+            self._stopped = True
+            stream = self._stream
+        self.approvals.release()
+        if stream is not None:
+            stream.close()
+
+    def answer(self, call_id: str, run: bool) -> bool:
+        """Approve (`run`) or skip the waiting call `call_id`; False if none is waiting."""
+        return self.approvals.answer(call_id, run)
+
+    def _launch(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="kimi-answer", daemon=True)
+        self._worker.start()
+
+    def _work(self) -> None:
+        try:
+            ended = self._answer()
+        except KimiError as exc:  # a StreamError's partial answer is already recorded
+            ended = self._failed(exc)
+        except BaseException as exc:  # noqa: BLE001 - whatever broke, the end must come
+            error = KimiError(f"the answer failed: {type(exc).__name__}: {_one_line(exc)}")
+            ended = self._failed(error)
+        self._end(ended)
+
+    def _failed(self, error: KimiError) -> RunEnded:
+        stream = self._stream
+        if stream is not None and stream.recorded:
+            return RunEnded("failed", stream.turn, error)
+        message = str(error)
+        turn = Turn(status="failed", error=message)
+        if stream is not None:
+            turn = replace(stream.turn, status="failed", error=message)
+        return RunEnded("failed", turn, error, recorded=False)
+
+    def _answer(self) -> RunEnded:
+        request = self.chat.prepare(self.prompt, *self.objects, session=self.session,
+                                    cell_id=self.cell_id, options=self.options,
+                                    on_retry=self._retry)  # fmt: skip
+        if not request.streams:
+            turn = request.complete()
+            return RunEnded(turn.status, turn)
+        from ._stream import ChatStream
+
+        stream = ChatStream(request)
+        stream.confirm = self.approvals.ask
+        with self._lock:
+            self._stream = stream
+            stopped = self._stopped
+        if stopped:
+            stream.close()
+        with contextlib.closing(iter(stream)) as events:
+            for event in events:
+                self._emit(event)
+        return RunEnded(stream.turn.status, stream.turn)
+
+    def _retry(self, notice: RetryNotice) -> None:
+        self._emit(RetryScheduled(notice.attempt, notice.delay, _one_line(notice.error)))
+
+    def _emit(self, event: RunEvent) -> None:
+        if self._queue is not None:
+            self._queue.put(event)
+        else:
+            self._deliver(event)
+
+    def _deliver(self, event: RunEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except KeyboardInterrupt:
+                self.stop()
+            except Exception as exc:  # noqa: BLE001 - a broken view must not lose the answer
+                _log.error("kimi: a view failed on %s: %s", type(event).__name__, _one_line(exc))
+                self.stop()
+
+    def _end(self, ended: RunEnded) -> None:
+        with self._lock:
+            if self.ended is not None:
+                return
+            self.ended = ended
+        self._emit(ended)
+        self._finished.set()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
