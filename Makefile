@@ -9,12 +9,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 EXT_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
 EXT_BUILT := kimi_jupyter/labextension/package.json
 
-.PHONY: lab test install lint typecheck lint-js test-js test-py bench clean
+.PHONY: lab test install lint typecheck imports lint-js test-js test-py bench clean
 
 lab: install
 	@bash scripts/lab.sh
 
-test: install lint typecheck lint-js test-js test-py
+test: install lint typecheck imports lint-js test-js test-py
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# The contracts are in pyproject.toml: no import cycles, a UI-free core.
+imports: install
+	$(BIN)/lint-imports --no-cache
 
 lint-js: install
 	cd labextension && npm run lint:check
