@@ -1,83 +1,29 @@
 /**
  * `ChatPanelModel`: what the chat panel shows, as plain data. It applies the kernel's
- * messages (`chatprotocol.ts`) and builds the requests to send; it knows nothing of the
- * DOM or the kernel, so it is tested on its own.
+ * messages (`chatprotocol.ts`; what they do to one turn is in `chatturn.ts`), refuses a
+ * kernel of another protocol version, and builds the requests to send; it knows nothing
+ * of the DOM or the kernel, so it is tested on its own.
  */
 import {
   ChatRequest,
   IAskRequest,
   IConfirmReplyRequest,
   IListTurnsRequest,
+  ISessionsMessage,
   IStopRequest,
-  IToolStartMessage,
   KernelChatMessage,
-  parseKernelMessage
+  parseKernelMessage,
+  PROTOCOL_VERSION,
+  sessionsVersion
 } from './chatprotocol';
-import type { IToolResult } from './turn';
-
-/** A tool call's status before it ends (then: ok, error, refused, skipped, echoed, not run). */
-export const TOOL_RUNNING = 'running';
-export const TOOL_WAITING = 'waiting for you';
-
-/** One tool call of a streaming answer; replaced, never changed, like the turns. */
-export interface IChatTool {
-  readonly callId: string;
-  readonly name: string;
-  readonly arguments: string;
-  readonly step: number;
-  readonly status: string;
-  readonly preview?: string;
-  readonly duration?: number;
-  /** It needs confirming (`@tool(confirm=True)`). */
-  readonly confirm: boolean;
-  /** The kernel waits for Run or Skip (`confirmTool`). */
-  readonly asking: boolean;
-}
-
-/** `streaming` until `done` (complete or stopped) or `error` (failed). */
-export type ChatTurnState = 'streaming' | 'done' | 'error';
-
-/**
- * One exchange. Turns are immutable: any change replaces the object, so a view redraws
- * a turn only when its object is new.
- */
-export interface IChatTurn {
-  /** Unique within the model, stable for the turn's life (a view key). */
-  readonly key: number;
-  readonly prompt: string;
-  readonly state: ChatTurnState;
-  /** The request id of an answer asked from the panel. */
-  readonly id?: string;
-  /** Whether the kernel has acknowledged the request (`start`). */
-  readonly started?: boolean;
-  /** Text streamed so far (while streaming, or kept when an error has no record). */
-  readonly reasoning: string;
-  readonly content: string;
-  /** The tool calls so far, in the order they started. */
-  readonly tools: readonly IChatTool[];
-  /** The turn record, once the kernel sent one. */
-  readonly record?: unknown;
-  /** Why it failed. */
-  readonly error?: string;
-}
-
-/** What is happening to the current answer, for the status line. */
-export function turnActivity(turn: IChatTurn): string {
-  if (turn.state !== 'streaming') {
-    return turn.state;
-  }
-  if (!turn.started) {
-    return 'sending';
-  }
-  const tool = turn.tools[turn.tools.length - 1];
-  if (tool?.asking) {
-    return 'confirming';
-  }
-  if (tool?.status === TOOL_RUNNING) {
-    return 'tool';
-  }
-  return turn.content ? 'answering' : turn.reasoning ? 'thinking' : 'waiting';
-}
+import {
+  applyToTurn,
+  changeTool,
+  IChatTurn,
+  listedTurns,
+  settled
+} from './chatturn';
+import { ITranslate, untranslated } from './turn';
 
 export type ChatModelListener = (model: ChatPanelModel) => void;
 
@@ -90,6 +36,9 @@ export function newRequestId(): string {
 }
 
 export class ChatPanelModel {
+  /** `trans` translates the model's own messages (the protocol mismatch). */
+  constructor(private readonly _trans: ITranslate = untranslated) {}
+
   /** The kernel's session names (always including the selected one once known). */
   get sessions(): readonly string[] {
     return this._sessions;
@@ -186,11 +135,9 @@ export class ChatPanelModel {
     ) {
       return null;
     }
-    this._updateTool(id, callId, tool => ({
-      ...tool,
-      asking: false,
-      status: run ? TOOL_RUNNING : tool.status
-    }));
+    this._update(id, turn =>
+      changeTool(turn, callId, tool => settled(tool, run))
+    );
     this._changed();
     return { type: 'confirm_reply', id, call_id: callId, run };
   }
@@ -207,6 +154,11 @@ export class ChatPanelModel {
    * of the session once the sessions are known). Malformed messages are logged and ignored.
    */
   apply(data: unknown): ChatRequest[] {
+    const version = sessionsVersion(data);
+    if (version !== null && version !== PROTOCOL_VERSION) {
+      this._mismatch(version);
+      return [];
+    }
     const message = parseKernelMessage(data);
     if (!message) {
       console.warn('kimi-jupyter: ignoring an unknown chat message', data);
@@ -218,94 +170,55 @@ export class ChatPanelModel {
   }
 
   private _apply(message: KernelChatMessage): ChatRequest[] {
-    switch (message.type) {
-      case 'sessions': {
-        if (!this._session) {
-          this._session = message.default;
-        }
-        const names = message.sessions.includes(this._session)
-          ? message.sessions
-          : [...message.sessions, this._session];
-        this._sessions = names;
-        return this._pendingId === null
-          ? [{ type: 'list_turns', session: this._session }]
-          : [];
-      }
-      case 'turns':
-        if (message.session === this._session && this._pendingId === null) {
-          this._turns = message.turns.map((entry, index) => {
-            const old = this._turns[index];
-            return old &&
-              old.state !== 'streaming' &&
-              old.prompt === entry.prompt
-              ? old // unchanged: keep the object so its view is not redrawn
-              : {
-                  key: this._nextKey++,
-                  prompt: entry.prompt,
-                  state: 'done',
-                  reasoning: '',
-                  content: '',
-                  tools: [],
-                  record: entry.record
-                };
-          });
-        }
-        return [];
-      case 'start':
-        this._update(message.id, turn => ({ ...turn, started: true }));
-        return [];
-      case 'delta':
-        this._update(message.id, turn =>
-          turn.state !== 'streaming'
-            ? turn
-            : message.kind === 'reasoning'
-              ? {
-                  ...turn,
-                  started: true,
-                  reasoning: turn.reasoning + message.text
-                }
-              : { ...turn, started: true, content: turn.content + message.text }
-        );
-        return [];
-      case 'tool_start':
-        this._update(message.id, turn => ({
-          ...turn,
-          started: true,
-          tools: [...turn.tools, newTool(message)]
-        }));
-        return [];
-      case 'confirm':
-        this._updateTool(message.id, message.call_id, tool => ({
-          ...tool,
-          status: TOOL_WAITING,
-          asking: true
-        }));
-        return [];
-      case 'tool_end':
-        this._update(message.id, turn => endTool(turn, message.result));
-        return [];
-      case 'done':
-        this._update(message.id, turn => ({
-          ...turn,
-          state: 'done',
-          record: message.record
-        }));
-        this._finish(message.id);
-        return [];
-      case 'error':
-        if (message.id && this._turns.some(turn => turn.id === message.id)) {
-          this._update(message.id, turn => ({
-            ...turn,
-            state: 'error',
-            error: message.message,
-            record: message.record ?? turn.record
-          }));
-          this._finish(message.id);
-        } else {
-          this._error = message.message;
-        }
-        return [];
+    if (message.type === 'sessions') {
+      return this._applySessions(message);
     }
+    if (message.type === 'turns') {
+      if (message.session === this._session && this._pendingId === null) {
+        this._turns = listedTurns(this._turns, message.turns, () =>
+          this._newKey()
+        );
+      }
+      return [];
+    }
+    const id = message.id;
+    if (!id || !this._turns.some(turn => turn.id === id)) {
+      if (message.type === 'error') {
+        this._error = message.message;
+      }
+      return [];
+    }
+    this._update(id, turn => applyToTurn(turn, message));
+    if (message.type === 'done' || message.type === 'error') {
+      this._finish(id);
+    }
+    return [];
+  }
+
+  private _applySessions(message: ISessionsMessage): ChatRequest[] {
+    if (!this._session) {
+      this._session = message.default;
+    }
+    this._sessions = message.sessions.includes(this._session)
+      ? message.sessions
+      : [...message.sessions, this._session];
+    return this._pendingId === null
+      ? [{ type: 'list_turns', session: this._session }]
+      : [];
+  }
+
+  /** The kernel speaks another protocol: show why, and offer nothing to ask in. */
+  private _mismatch(version: number): void {
+    this._sessions = [];
+    this._session = '';
+    this._turns = [];
+    this._pendingId = null;
+    this._error = this._trans.__(
+      "The kernel's kimi-jupyter speaks protocol v%1, this page v%2: restart the kernel or reload the page.",
+      version,
+      PROTOCOL_VERSION
+    );
+    this._changed();
   }
 
   private _update(id: string, change: (turn: IChatTurn) => IChatTurn): void {
@@ -314,17 +227,8 @@ export class ChatPanelModel {
     );
   }
 
-  private _updateTool(
-    id: string,
-    callId: string,
-    change: (tool: IChatTool) => IChatTool
-  ): void {
-    this._update(id, turn => ({
-      ...turn,
-      tools: turn.tools.map(tool =>
-        tool.callId === callId ? change(tool) : tool
-      )
-    }));
+  private _newKey(): number {
+    return this._nextKey++;
   }
 
   private _finish(id: string): void {
@@ -346,38 +250,4 @@ export class ChatPanelModel {
   private _error = '';
   private _nextKey = 1;
   private _listeners = new Set<ChatModelListener>();
-}
-
-function newTool(message: IToolStartMessage): IChatTool {
-  return {
-    callId: message.call.id,
-    name: message.call.name,
-    arguments: message.call.arguments,
-    step: message.step,
-    status: message.confirm ? TOOL_WAITING : TOOL_RUNNING,
-    confirm: message.confirm,
-    asking: false
-  };
-}
-
-/** The call's result in place of its running state (added, if its start went missing). */
-function endTool(turn: IChatTurn, result: IToolResult): IChatTurn {
-  const ended = (tool?: IChatTool): IChatTool => ({
-    callId: result.callId,
-    name: result.name,
-    arguments: result.arguments,
-    step: result.step ?? tool?.step ?? 1,
-    status: result.status,
-    preview: result.preview,
-    duration: result.duration,
-    confirm: tool?.confirm ?? false,
-    asking: false
-  });
-  const known = turn.tools.some(tool => tool.callId === result.callId);
-  const tools = known
-    ? turn.tools.map(tool =>
-        tool.callId === result.callId ? ended(tool) : tool
-      )
-    : [...turn.tools, ended()];
-  return { ...turn, tools };
 }

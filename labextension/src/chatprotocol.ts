@@ -1,21 +1,41 @@
 /**
  * The JSON messages the chat panel and the kernel's `kimi_jupyter.chat` comm target
- * exchange (mirrors `kimi_jupyter/panel.py`). Turn records are left as `unknown`: they
- * are parsed where they are shown (`turn.ts`).
+ * exchange (mirrors `kimi_jupyter/panel.py`; both sides are checked against the shared
+ * fixtures in `tests/fixtures/protocol/`). Turn records are left as `unknown` objects:
+ * they are parsed where they are shown (`turn.ts`).
  *
- * Tool calls: the kernel offers every `@tool` function of the kernel. For each call the
- * model makes it sends `tool_start`, then (when the call needs confirming) `confirm`,
- * which waits for a `confirm_reply`, then `tool_end`; the next step's deltas follow.
- * Arguments and previews are the model's and the tool's text: shown as text only.
+ * The frontend opens with `hello` {version}; the kernel replies `sessions` {version, …},
+ * and the panel goes no further when the versions differ. Tool calls: for each call the
+ * model makes the kernel sends `tool_start`, then (when the call needs confirming)
+ * `confirm`, which waits for a `confirm_reply` until `timeout`; `confirm_end` says how the
+ * question was settled, then `tool_end`; the next step's deltas follow. Arguments and
+ * previews are the model's and the tool's text: shown as text only.
  */
-import { IToolResult, parseToolResult } from './turn';
+
+import {
+  arrayOf,
+  Check,
+  isBoolean,
+  isInteger,
+  isNumber,
+  isObject,
+  isString,
+  oneOf,
+  optional,
+  pickChecked,
+  shape
+} from './jsonshape';
 
 /** The comm target `%load_ext kimi_jupyter` registers in the kernel. */
 export const CHAT_COMM_TARGET = 'kimi_jupyter.chat';
 
+/** The protocol this page speaks; `hello` and `sessions` carry theirs. */
+export const PROTOCOL_VERSION = 1;
+
 /** Frontend → kernel: the session names and the default one, please. */
 export interface IHelloRequest {
   type: 'hello';
+  version: number;
 }
 
 /** Frontend → kernel: the turns of `session` so far. */
@@ -59,6 +79,7 @@ export type ChatRequest =
 /** Kernel → frontend: reply to `hello`. */
 export interface ISessionsMessage {
   type: 'sessions';
+  version: number;
   sessions: string[];
   default: string;
 }
@@ -91,6 +112,13 @@ export interface IDeltaMessage {
   text: string;
 }
 
+/** Kernel → frontend: a one-off notice about the answer `id` (a retry, a timeout). */
+export interface IStatusMessage {
+  type: 'status';
+  id: string;
+  text: string;
+}
+
 /** A tool call the model made: its id, the function name and the JSON arguments text. */
 export interface IToolCallData {
   id: string;
@@ -107,18 +135,42 @@ export interface IToolStartMessage {
   confirm: boolean;
 }
 
-/** Kernel → frontend: the call `call_id` waits for a `confirm_reply`. */
+/** Kernel → frontend: the call `call_id` waits for a `confirm_reply`, `timeout` s at most. */
 export interface IConfirmMessage {
   type: 'confirm';
   id: string;
   call_id: string;
+  timeout: number;
+}
+
+/** Who settled a `confirm`: the user's reply, the kernel's timeout, or a stop. */
+export type ConfirmEndReason = 'user' | 'timeout' | 'stopped';
+
+/** Kernel → frontend: the `confirm` for `call_id` is settled (`tool_end` follows). */
+export interface IConfirmEndMessage {
+  type: 'confirm_end';
+  id: string;
+  call_id: string;
+  run: boolean;
+  reason: ConfirmEndReason;
+}
+
+/** What running one tool call gave, as Python's `ToolResult.to_json()` writes it. */
+export interface IToolResultData {
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: string;
+  preview: string;
+  duration: number;
+  step: number;
 }
 
 /** Kernel → frontend: the call ended (whatever its status). */
 export interface IToolEndMessage {
   type: 'tool_end';
   id: string;
-  result: IToolResult;
+  result: IToolResultData;
 }
 
 /** Kernel → frontend: the answer `id` is complete (or stopped); `record` is its turn. */
@@ -131,7 +183,7 @@ export interface IDoneMessage {
 /** Kernel → frontend: something failed; with an `id` when it concerns one answer. */
 export interface IErrorMessage {
   type: 'error';
-  id?: string;
+  id?: string | null;
   message: string;
   record?: unknown;
 }
@@ -141,100 +193,106 @@ export type KernelChatMessage =
   | ITurnsMessage
   | IStartMessage
   | IDeltaMessage
+  | IStatusMessage
   | IToolStartMessage
   | IConfirmMessage
+  | IConfirmEndMessage
   | IToolEndMessage
   | IDoneMessage
   | IErrorMessage;
 
-type Json = Record<string, unknown>;
+/** A request for the kernel's sessions in this page's protocol. */
+export function helloRequest(): IHelloRequest {
+  return { type: 'hello', version: PROTOCOL_VERSION };
+}
+
+/** One check per field of each kind: the table must name exactly the interface's fields. */
+type Shapes<M extends { type: string }> = {
+  [K in M['type']]: {
+    [F in Exclude<keyof Extract<M, { type: K }>, 'type'>]-?: Check;
+  };
+};
+
+const TOOL_RESULT = shape({
+  call_id: isString,
+  name: isString,
+  arguments: isString,
+  status: isString,
+  preview: isString,
+  duration: isNumber,
+  step: isInteger
+});
+
+const KERNEL_SHAPES: Shapes<KernelChatMessage> = {
+  sessions: {
+    version: isInteger,
+    sessions: arrayOf(isString),
+    default: isString
+  },
+  turns: {
+    session: isString,
+    turns: arrayOf(shape({ prompt: isString, record: isObject }))
+  },
+  start: { id: isString, session: isString },
+  delta: { id: isString, kind: oneOf('reasoning', 'content'), text: isString },
+  status: { id: isString, text: isString },
+  tool_start: {
+    id: isString,
+    call: shape({ id: isString, name: isString, arguments: isString }),
+    step: isInteger,
+    confirm: isBoolean
+  },
+  confirm: { id: isString, call_id: isString, timeout: isNumber },
+  confirm_end: {
+    id: isString,
+    call_id: isString,
+    run: isBoolean,
+    reason: oneOf('user', 'timeout', 'stopped')
+  },
+  tool_end: { id: isString, result: TOOL_RESULT },
+  done: { id: isString, record: isObject },
+  error: {
+    id: optional(isString),
+    message: isString,
+    record: optional(isObject)
+  }
+};
+
+const REQUEST_SHAPES: Shapes<ChatRequest> = {
+  hello: { version: isInteger },
+  list_turns: { session: isString },
+  ask: { id: isString, session: isString, prompt: isString },
+  stop: { id: isString },
+  confirm_reply: { id: isString, call_id: isString, run: isBoolean }
+};
+
+/** Every kind the kernel sends (`KernelChatMessage['type']`). */
+export const KERNEL_MESSAGE_KINDS = Object.keys(
+  KERNEL_SHAPES
+) as readonly KernelChatMessage['type'][];
+
+/** Every kind the frontend sends (`ChatRequest['type']`). */
+export const CHAT_REQUEST_KINDS = Object.keys(
+  REQUEST_SHAPES
+) as readonly ChatRequest['type'][];
 
 /** `data` as a kernel message when it has the right shape, else `null`. */
 export function parseKernelMessage(data: unknown): KernelChatMessage | null {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return null;
-  }
-  const m = data as Json;
-  const str = (v: unknown): v is string => typeof v === 'string';
-  switch (m.type) {
-    case 'sessions':
-      return Array.isArray(m.sessions) && m.sessions.every(str)
-        ? {
-            type: 'sessions',
-            sessions: m.sessions,
-            default: str(m.default) ? m.default : (m.sessions[0] ?? 'default')
-          }
-        : null;
-    case 'turns':
-      return str(m.session) && Array.isArray(m.turns)
-        ? {
-            type: 'turns',
-            session: m.session,
-            turns: m.turns
-              .filter(t => typeof t === 'object' && t !== null)
-              .map(t => ({
-                prompt: str((t as Json).prompt)
-                  ? String((t as Json).prompt)
-                  : '',
-                record: (t as Json).record
-              }))
-          }
-        : null;
-    case 'start':
-      return str(m.id) && str(m.session)
-        ? { type: 'start', id: m.id, session: m.session }
-        : null;
-    case 'delta':
-      return str(m.id) &&
-        str(m.text) &&
-        (m.kind === 'reasoning' || m.kind === 'content')
-        ? { type: 'delta', id: m.id, kind: m.kind, text: m.text }
-        : null;
-    case 'tool_start':
-      return str(m.id) ? parseToolStart(m.id, m) : null;
-    case 'confirm':
-      return str(m.id) && str(m.call_id)
-        ? { type: 'confirm', id: m.id, call_id: m.call_id }
-        : null;
-    case 'tool_end': {
-      const result = parseToolResult(m.result);
-      return str(m.id) && result
-        ? { type: 'tool_end', id: m.id, result }
-        : null;
-    }
-    case 'done':
-      return str(m.id) ? { type: 'done', id: m.id, record: m.record } : null;
-    case 'error':
-      return {
-        type: 'error',
-        id: str(m.id) ? m.id : undefined,
-        message: str(m.message) ? m.message : 'unknown error',
-        record: m.record ?? undefined
-      };
-    default:
-      return null;
-  }
+  return pickChecked(KERNEL_SHAPES, data) as KernelChatMessage | null;
 }
 
-function parseToolStart(id: string, m: Json): IToolStartMessage | null {
-  const call = m.call as Json | null | undefined;
-  if (
-    typeof call !== 'object' ||
-    call === null ||
-    typeof call.id !== 'string' ||
-    typeof call.name !== 'string'
-  ) {
+/** `data` as a frontend request when it has the right shape, else `null`. */
+export function parseChatRequest(data: unknown): ChatRequest | null {
+  return pickChecked(REQUEST_SHAPES, data) as ChatRequest | null;
+}
+
+/**
+ * The protocol version a `sessions` reply claims (0 when it has none: a kernel older
+ * than the versioned protocol), or `null` when `data` is no `sessions` reply.
+ */
+export function sessionsVersion(data: unknown): number | null {
+  if (!isObject(data) || data.type !== 'sessions') {
     return null;
   }
-  return {
-    type: 'tool_start',
-    id,
-    call: {
-      id: call.id,
-      name: call.name,
-      arguments: typeof call.arguments === 'string' ? call.arguments : ''
-    },
-    step: typeof m.step === 'number' ? m.step : 1,
-    confirm: m.confirm === true
-  };
+  return isInteger(data.version) ? (data.version as number) : 0;
 }

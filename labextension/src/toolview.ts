@@ -22,6 +22,8 @@ export interface IToolView {
   duration?: number;
   /** The kernel waits for Run or Skip. */
   asking?: boolean;
+  /** Seconds the kernel waits for the answer before it skips the call itself. */
+  timeout?: number;
 }
 
 /** Called with the user's answer to a call that is `asking`. */
@@ -125,6 +127,12 @@ function confirmButtons(
 ): HTMLElement {
   const bar = document.createElement('div');
   bar.className = 'jp-KimiTool-confirm';
+  if (tool.timeout !== undefined) {
+    bar.title = trans.__(
+      'Without an answer in %1 s, the call is skipped.',
+      Number(tool.timeout.toFixed(1))
+    );
+  }
   const ask = textNode(
     'span',
     'jp-KimiTool-question',

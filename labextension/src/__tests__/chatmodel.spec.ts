@@ -1,14 +1,16 @@
-import {
-  ChatPanelModel,
-  TOOL_RUNNING,
-  TOOL_WAITING,
-  turnActivity
-} from '../chatmodel';
-import { parseKernelMessage } from '../chatprotocol';
+import { ChatPanelModel } from '../chatmodel';
+import { TOOL_RUNNING, TOOL_WAITING, turnActivity } from '../chatturn';
+
+const SESSIONS = {
+  type: 'sessions',
+  version: 1,
+  sessions: ['default'],
+  default: 'default'
+};
 
 function connected(): ChatPanelModel {
   const model = new ChatPanelModel();
-  model.apply({ type: 'sessions', sessions: ['default'], default: 'default' });
+  model.apply(SESSIONS);
   return model;
 }
 
@@ -17,6 +19,7 @@ describe('ChatPanelModel', () => {
     const model = new ChatPanelModel();
     const follow = model.apply({
       type: 'sessions',
+      version: 1,
       sessions: ['default', 'shared'],
       default: 'shared'
     });
@@ -158,51 +161,13 @@ describe('ChatPanelModel', () => {
   it('does not replace a streaming answer with a listing, and resets', () => {
     const model = connected();
     model.ask('Q', 'r7');
-    expect(
-      model.apply({
-        type: 'sessions',
-        sessions: ['default'],
-        default: 'default'
-      })
-    ).toEqual([]);
+    expect(model.apply(SESSIONS)).toEqual([]);
     model.apply({ type: 'turns', session: 'default', turns: [] });
     expect(model.turns).toHaveLength(1);
     model.reset();
     expect(model.turns).toEqual([]);
     expect(model.session).toBe('');
     expect(model.ask('Q')).toBeNull(); // no session known yet
-  });
-});
-
-describe('parseKernelMessage', () => {
-  it('checks shapes', () => {
-    expect(parseKernelMessage(null)).toBeNull();
-    expect(parseKernelMessage([])).toBeNull();
-    expect(parseKernelMessage({ type: 'sessions', sessions: [1] })).toBeNull();
-    expect(parseKernelMessage({ type: 'sessions', sessions: ['a'] })).toEqual({
-      type: 'sessions',
-      sessions: ['a'],
-      default: 'a'
-    });
-    expect(
-      parseKernelMessage({
-        type: 'turns',
-        session: 's',
-        turns: [null, { record: 1 }]
-      })
-    ).toEqual({
-      type: 'turns',
-      session: 's',
-      turns: [{ prompt: '', record: 1 }]
-    });
-    expect(parseKernelMessage({ type: 'start', id: 1 })).toBeNull();
-    expect(parseKernelMessage({ type: 'done' })).toBeNull();
-    expect(parseKernelMessage({ type: 'error' })).toEqual({
-      type: 'error',
-      id: undefined,
-      message: 'unknown error',
-      record: undefined
-    });
   });
 });
 
@@ -266,7 +231,7 @@ describe('tool calls in the chat model', () => {
     const model = asking(true);
     expect(model.turns[0].tools[0].status).toBe(TOOL_WAITING);
     expect(model.confirmTool('c1', true)).toBeNull(); // not asked yet
-    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1' });
+    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1', timeout: 300 });
     expect(model.turns[0].tools[0].asking).toBe(true);
     expect(turnActivity(model.turns[0])).toBe('confirming');
     expect(model.confirmTool('other', true)).toBeNull();
@@ -285,7 +250,7 @@ describe('tool calls in the chat model', () => {
 
   it('sends Skip, and the kernel says how it ended', () => {
     const model = asking(true);
-    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1' });
+    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1', timeout: 300 });
     expect(model.confirmTool('c1', false)).toMatchObject({ run: false });
     expect(model.turns[0].tools[0].status).toBe(TOOL_WAITING);
     model.apply({
@@ -296,32 +261,109 @@ describe('tool calls in the chat model', () => {
     expect(model.turns[0].tools[0].status).toBe('skipped');
   });
 
-  it('adds a result whose start went missing, and checks shapes', () => {
+  it('adds a result whose start went missing', () => {
     const model = connected();
     model.ask('q', 'r1');
     model.apply({ type: 'tool_end', id: 'r1', result: RESULT });
     expect(model.turns[0].tools.map(t => t.status)).toEqual(['ok']);
-    expect(parseKernelMessage({ type: 'tool_start', id: 'r1' })).toBeNull();
-    expect(
-      parseKernelMessage({ type: 'tool_start', id: 'r1', call: { id: 'x' } })
-    ).toBeNull();
-    expect(
-      parseKernelMessage({ type: 'tool_end', id: 'r1', result: {} })
-    ).toBeNull();
-    expect(parseKernelMessage({ type: 'confirm', id: 'r1' })).toBeNull();
-    expect(
-      parseKernelMessage({
-        type: 'tool_start',
+  });
+
+  it('keeps the timeout of a question, and drops Run / Skip on confirm_end', () => {
+    for (const reason of ['user', 'timeout', 'stopped']) {
+      const model = asking(true);
+      model.apply({ type: 'confirm', id: 'r1', call_id: 'c1', timeout: 2.5 });
+      expect(model.turns[0].tools[0]).toMatchObject({
+        asking: true,
+        timeout: 2.5
+      });
+      model.apply({
+        type: 'confirm_end',
         id: 'r1',
-        call: { id: 'x', name: 'f', arguments: 7 },
-        confirm: 'yes'
-      })
-    ).toEqual({
+        call_id: 'c1',
+        run: false,
+        reason
+      });
+      expect(model.turns[0].tools[0]).toMatchObject({
+        asking: false,
+        status: TOOL_WAITING
+      });
+      expect(turnActivity(model.turns[0])).toBe('thinking');
+      expect(model.confirmTool('c1', true)).toBeNull(); // settled already
+    }
+  });
+
+  it('runs the call when confirm_end says so, and keeps an answered call', () => {
+    const model = asking(true);
+    model.apply({ type: 'confirm', id: 'r1', call_id: 'c1', timeout: 300 });
+    const end = {
+      type: 'confirm_end',
+      id: 'r1',
+      call_id: 'c1',
+      run: true,
+      reason: 'user'
+    };
+    model.apply(end);
+    const tool = model.turns[0].tools[0];
+    expect(tool).toMatchObject({ asking: false, status: TOOL_RUNNING });
+    expect(turnActivity(model.turns[0])).toBe('tool');
+    model.apply(end); // once more: nothing changes
+    expect(model.turns[0].tools[0]).toBe(tool);
+  });
+});
+
+describe('the kernel notices and the protocol version', () => {
+  const RETRY = 'retrying in 2.0 s: Kimi API error 429';
+
+  it('keeps a status notice until the answer goes on', () => {
+    const model = connected();
+    model.ask('Q', 'r1');
+    model.apply({ type: 'start', id: 'r1', session: 'default' });
+    model.apply({ type: 'status', id: 'r1', text: RETRY });
+    expect(model.turns[0].notice).toBe(RETRY);
+    model.apply({ type: 'status', id: 'other', text: 'not ours' });
+    expect(model.turns[0].notice).toBe(RETRY);
+    model.apply({ type: 'delta', id: 'r1', kind: 'content', text: 'Hi' });
+    expect(model.turns[0].notice).toBeUndefined();
+    model.apply({ type: 'status', id: 'r1', text: 'no answer in 300 s' });
+    model.apply({
       type: 'tool_start',
       id: 'r1',
-      call: { id: 'x', name: 'f', arguments: '' },
+      call: { id: 'c1', name: 'f', arguments: '{}' },
       step: 1,
       confirm: false
     });
+    expect(model.turns[0].notice).toBeUndefined();
+    model.apply({ type: 'done', id: 'r1', record: { answer: 'Hi' } });
+    model.apply({ type: 'status', id: 'r1', text: 'late' });
+    expect(model.turns[0].notice).toBeUndefined();
+  });
+
+  it('shows one error and offers no session when the versions differ', () => {
+    const model = new ChatPanelModel();
+    const follow = model.apply({ ...SESSIONS, version: 2 });
+    expect(follow).toEqual([]);
+    expect(model.error).toBe(
+      "The kernel's kimi-jupyter speaks protocol v2, this page v1: restart the kernel or reload the page."
+    );
+    expect(model.sessions).toEqual([]);
+    expect(model.session).toBe('');
+    expect(model.ask('Q')).toBeNull();
+  });
+
+  it('takes a sessions reply without a version for protocol v0', () => {
+    const model = connected();
+    model.ask('Q', 'r1');
+    const { version, ...old } = SESSIONS;
+    expect(version).toBe(1);
+    expect(model.apply(old)).toEqual([]);
+    expect(model.error).toContain('speaks protocol v0, this page v1');
+    expect(model.turns).toEqual([]);
+    expect(model.pendingId).toBeNull();
+  });
+
+  it('translates the mismatch', () => {
+    const model = new ChatPanelModel({ __: (id, ...args) => `T:${args}` });
+    model.apply({ ...SESSIONS, version: 7 });
+    expect(model.error).toBe('T:7,1');
   });
 });

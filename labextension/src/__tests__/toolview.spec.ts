@@ -61,4 +61,19 @@ describe('tool panels', () => {
     );
     expect(panel.querySelector('button, i')).toBeNull();
   });
+
+  it('say in a tooltip when the kernel skips an unanswered call', () => {
+    const ask = { ...TOOL, asking: true };
+    const bar = (tool: IToolView) =>
+      toolPanelNode(tool, undefined, () => undefined).querySelector(
+        '.jp-KimiTool-confirm'
+      ) as HTMLElement;
+    expect(bar(ask).title).toBe('');
+    expect(bar({ ...ask, timeout: 300 }).title).toBe(
+      'Without an answer in 300 s, the call is skipped.'
+    );
+    expect(bar({ ...ask, timeout: 2.5 }).title).toBe(
+      'Without an answer in 2.5 s, the call is skipped.'
+    );
+  });
 });

@@ -1,0 +1,160 @@
+import { Widget } from '@lumino/widgets';
+
+import { KimiChatPanel } from '../chatpanel';
+import { plainRendermime } from './chatfakes';
+import { FakeSessionContext, SESSIONS, settle } from './fakekernel';
+
+function panel(): {
+  panel: KimiChatPanel;
+  q: <E extends HTMLElement = HTMLElement>(selector: string) => E;
+} {
+  const p = new KimiChatPanel({ rendermime: plainRendermime });
+  return { panel: p, q: selector => p.node.querySelector(selector)! };
+}
+
+/** A shown panel bound to a fresh kernel that has listed its sessions. */
+async function ready() {
+  const parts = panel();
+  Widget.attach(parts.panel, document.body);
+  const context = new FakeSessionContext();
+  parts.panel.bind(context.asContext, 'Untitled.ipynb');
+  await settle();
+  const comm = context.kernel.comm;
+  comm.receive({ ...SESSIONS, sessions: ['default', 'eda'] });
+  comm.receive({ type: 'turns', session: 'default', turns: [] });
+  return { ...parts, context, comm };
+}
+
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe('KimiChatPanel', () => {
+  it('starts with no notebook, and connects nothing while hidden', async () => {
+    const { panel: p, q } = panel();
+    expect(p.hasClass('jp-KimiChat')).toBe(true);
+    expect(q('.jp-KimiChat-notebook').textContent).toBe('No notebook');
+    expect(q('.jp-KimiChat-status').textContent).toBe(
+      'Open a notebook to chat with Kimi about it.'
+    );
+    expect(q<HTMLButtonElement>('.jp-KimiChat-ask').disabled).toBe(true);
+    expect(q<HTMLButtonElement>('.jp-KimiChat-stop').disabled).toBe(true);
+    expect(q<HTMLSelectElement>('.jp-KimiChat-session').disabled).toBe(true);
+
+    Widget.attach(p, document.body);
+    p.hide(); // a closed sidebar tab
+    const context = new FakeSessionContext();
+    p.bind(context.asContext, 'A.ipynb');
+    await settle();
+    expect(q('.jp-KimiChat-notebook').textContent).toBe('A.ipynb');
+    expect(context.kernel.executed).toEqual([]);
+    expect(q('.jp-KimiChat-status').textContent).toBe(
+      'Not connected to a kernel.'
+    );
+    p.show(); // the tab opens: connects
+    expect(q('.jp-KimiChat-status').textContent).toBe(
+      'Connecting to the kernel…'
+    );
+    await settle();
+    expect(context.kernel.comm.sent).toEqual([{ type: 'hello', version: 1 }]);
+    p.dispose();
+    expect(context.kernel.comm.closed).toBe(true);
+  });
+
+  it('lists the sessions and asks with Enter, then stops', async () => {
+    const { panel: p, q, comm } = await ready();
+    const select = q<HTMLSelectElement>('.jp-KimiChat-session');
+    expect([...select.options].map(o => o.value)).toEqual(['default', 'eda']);
+    expect(select.disabled).toBe(false);
+    expect(q('.jp-KimiChat-status').textContent).toBe('');
+    const input = q<HTMLTextAreaElement>('.jp-KimiChat-input');
+    input.value = 'Why?';
+    input.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Enter', shiftKey: true })
+    );
+    expect(comm.types).toEqual(['hello', 'list_turns']);
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    const ask = comm.sent[2] as { type: string; id: string };
+    expect(ask).toMatchObject({
+      type: 'ask',
+      session: 'default',
+      prompt: 'Why?'
+    });
+    expect(input.value).toBe('');
+    expect(p.node.querySelectorAll('.jp-KimiChat-turn')).toHaveLength(1);
+    expect(q('.jp-KimiChat-status').textContent).toBe('Sending…');
+    expect(q<HTMLButtonElement>('.jp-KimiChat-ask').disabled).toBe(true);
+
+    comm.receive({ type: 'start', id: ask.id, session: 'default' });
+    comm.receive({ type: 'status', id: ask.id, text: 'retrying in 2.0 s' });
+    expect(q('.jp-KimiChat-status').textContent).toBe('retrying in 2.0 s');
+    comm.receive({ type: 'delta', id: ask.id, kind: 'content', text: 'Be' });
+    expect(q('.jp-KimiChat-status').textContent).toBe('Answering…');
+    q('.jp-KimiChat-stop').click();
+    expect(comm.sent[3]).toEqual({ type: 'stop', id: ask.id });
+    p.dispose();
+  });
+
+  it('switches sessions', async () => {
+    const { panel: p, q, comm } = await ready();
+    const select = q<HTMLSelectElement>('.jp-KimiChat-session');
+    select.value = 'eda';
+    select.dispatchEvent(new Event('change'));
+    expect(comm.sent[2]).toEqual({ type: 'list_turns', session: 'eda' });
+    p.dispose();
+  });
+
+  it('answers Run / Skip, and hides them when the kernel settles', async () => {
+    const { panel: p, comm } = await ready();
+    p.ask(); // nothing typed: nothing asked
+    expect(comm.types).toEqual(['hello', 'list_turns']);
+    const input = p.node.querySelector('textarea')!;
+    input.value = 'Send it';
+    p.ask();
+    const id = (comm.sent[2] as { id: string }).id;
+    const call = { id: 'c1', name: 'send', arguments: '{}' };
+    comm.receive({ type: 'tool_start', id, call, step: 1, confirm: true });
+    comm.receive({ type: 'confirm', id, call_id: 'c1', timeout: 30 });
+    const run = p.node.querySelector<HTMLButtonElement>('.jp-KimiTool-run')!;
+    expect(p.node.querySelector('.jp-KimiChat-status')?.textContent).toBe(
+      'Waiting for you: run send?'
+    );
+    run.click();
+    expect(comm.sent[3]).toEqual({
+      type: 'confirm_reply',
+      id,
+      call_id: 'c1',
+      run: true
+    });
+    comm.receive({ type: 'confirm', id, call_id: 'c1', timeout: 30 });
+    expect(p.node.querySelector('.jp-KimiTool-run')).not.toBeNull();
+    const end = { id, call_id: 'c1', run: false, reason: 'timeout' };
+    comm.receive({ type: 'confirm_end', ...end });
+    expect(p.node.querySelector('.jp-KimiTool-run')).toBeNull();
+    p.dispose();
+  });
+
+  it('shows one error line when the kernel speaks another protocol', async () => {
+    const { panel: p, q, comm } = await ready();
+    comm.receive({ ...SESSIONS, version: 2 });
+    const status = q('.jp-KimiChat-status');
+    expect(status.textContent).toBe(
+      "The kernel's kimi-jupyter speaks protocol v2, this page v1: restart the kernel or reload the page."
+    );
+    expect(status.classList.contains('jp-mod-error')).toBe(true);
+    expect(q<HTMLSelectElement>('.jp-KimiChat-session').disabled).toBe(true);
+    expect(q<HTMLButtonElement>('.jp-KimiChat-ask').disabled).toBe(true);
+    p.dispose();
+  });
+
+  it('says when sending fails', async () => {
+    const { panel: p, q, comm } = await ready();
+    comm.closeFromKernel();
+    expect(q('.jp-KimiChat-status').textContent).toBe(
+      'The kernel closed the chat; it reconnects when the kernel is idle.'
+    );
+    p.dispose();
+    expect(p.isDisposed).toBe(true);
+    p.dispose();
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * `ChatTurnView`: one exchange in the chat panel. The prompt, then the live stream
+ * (`LiveTurn`) while the answer streams, or the rendered turn record once it is done:
+ * the same turn view the notebook outputs use (`view.ts`, loaded with the first record).
+ */
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { PanelLayout, Widget } from '@lumino/widgets';
+
+import type { IChatTurn } from './chatturn';
+import { textNode } from './dom';
+import { LiveTurn } from './liveturn';
+import { TURN_MIME_TYPE } from './renderer';
+import type { ConfirmHandler } from './toolview';
+import { ITranslate, parseTurn } from './turn';
+import type { ITurnContext } from './view';
+
+export class ChatTurnView extends Widget {
+  constructor(
+    private readonly _rendermime: IRenderMimeRegistry,
+    private readonly _trans: ITranslate,
+    private readonly _onConfirm?: ConfirmHandler
+  ) {
+    super();
+    this.addClass('jp-KimiChat-turn');
+    this.layout = new PanelLayout();
+    this._prompt.className = 'jp-KimiChat-prompt';
+    (this.layout as PanelLayout).addWidget(new Widget({ node: this._prompt }));
+  }
+
+  /** Show `turn`; a turn object shown already is skipped (turns are immutable). */
+  setTurn(turn: IChatTurn): void {
+    if (turn === this._turn) {
+      return;
+    }
+    this._turn = turn;
+    this._prompt.textContent = turn.prompt;
+    this.node.dataset.state = turn.state;
+    if (turn.record !== undefined && turn.state !== 'streaming') {
+      this._showRecord(turn);
+    } else {
+      this._showLive(turn);
+    }
+  }
+
+  /** The record's view once it is rendered (a promise: `view.ts` loads on demand). */
+  get rendered(): Promise<void> {
+    return this._rendered;
+  }
+
+  /** The streaming answer, as untrusted Markdown re-rendered at most every 250 ms. */
+  private _showLive(turn: IChatTurn): void {
+    if (!this._live) {
+      this._live = new LiveTurn(
+        this._trans,
+        this._turnContext(),
+        this._onConfirm
+      );
+      (this.layout as PanelLayout).addWidget(this._live);
+    }
+    this._live.setTurn(turn);
+  }
+
+  private _showRecord(turn: IChatTurn): void {
+    this._live?.dispose();
+    this._live = null;
+    this._recordView?.dispose();
+    const view = new Widget();
+    view.addClass('jp-KimiTurn');
+    view.addClass('jp-KimiChat-record');
+    const layout = new PanelLayout();
+    view.layout = layout;
+    this._recordView = view;
+    (this.layout as PanelLayout).addWidget(view);
+    this._rendered = this._renderRecord(view, layout, turn);
+  }
+
+  private async _renderRecord(
+    view: Widget,
+    layout: PanelLayout,
+    turn: IChatTurn
+  ): Promise<void> {
+    const context = this._turnContext();
+    const failedWithoutNotice =
+      turn.state === 'error' && parseTurn(turn.record)?.status !== 'failed';
+    const { renderTurn } = await import('./view');
+    if (view.isDisposed) {
+      return;
+    }
+    await renderTurn(layout, turn.record, context);
+    if (failedWithoutNotice && !view.isDisposed) {
+      const notice = this._trans.__('Failed: %1', turn.error ?? '');
+      const node = textNode('div', 'jp-KimiTurn-notice jp-mod-failed', notice);
+      layout.addWidget(new Widget({ node }));
+    }
+  }
+
+  /** What the turn view renders Markdown with: the registry's, as for notebook outputs. */
+  private _turnContext(): ITurnContext {
+    const rm = this._rendermime;
+    const options: IRenderMime.IRendererOptions = {
+      mimeType: TURN_MIME_TYPE,
+      sanitizer: rm.sanitizer,
+      resolver: rm.resolver,
+      linkHandler: rm.linkHandler,
+      latexTypesetter: rm.latexTypesetter,
+      markdownParser: rm.markdownParser
+    };
+    return { options, markdownFactory: rm.getFactory('text/markdown') };
+  }
+
+  private _turn: IChatTurn | null = null;
+  private _prompt = document.createElement('div');
+  private _live: LiveTurn | null = null;
+  private _recordView: Widget | null = null;
+  private _rendered: Promise<void> = Promise.resolve();
+}
