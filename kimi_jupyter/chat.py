@@ -51,7 +51,8 @@ class Chat:
     ) -> None:
         base = context or KernelContext.current()
         if sessions is not None:
-            base = KernelContext(sessions=sessions, tools=base.tools, providers=base.providers)
+            base = KernelContext(sessions=sessions, tools=base.tools, providers=base.providers,
+                                 transport=base.transport)  # fmt: skip
         self.context = base
         self.session_name = session
         self.sessions.get(session, system=system)
@@ -190,7 +191,7 @@ class Chat:
                 converters=self.context.converters,
                 providers=self.context.providers,
             ),
-            transport=self._transport,
+            transport=self._transport or self.context.transport,
             **self._explicit,
         )
         twin._defaults = self._defaults
@@ -212,10 +213,12 @@ class Chat:
 
     def _get_client(self) -> KimiClient:
         settings = self.settings
-        if self._client is None or self._client.settings != settings:
+        transport = self._transport or self.context.transport
+        client = self._client
+        if client is None or client.settings != settings or client.transport is not transport:
             self.close()
-            self._client = KimiClient(settings, transport=self._transport)
-        return self._client
+            client = self._client = KimiClient(settings, transport=transport)
+        return client
 
 
 def _wire_options(chosen: AskOptions, specs: list[dict[str, Any]], streams: bool) -> Options:

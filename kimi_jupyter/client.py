@@ -72,6 +72,7 @@ class KimiClient:
         backoff_max: float = 30.0,
     ) -> None:
         self.settings = settings
+        self.transport = transport
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.on_retry = on_retry
@@ -171,7 +172,7 @@ class KimiClient:
             ) from exc
         except Exception as exc:
             raise APIConnectionError(
-                self._redact(f"the request to {request.url} failed: {type(exc).__name__}: {exc}")
+                self._redact(f"the request to {request.url} failed: {_describe(exc)}")
             ) from exc
         if response.status_code < 300:
             return response
@@ -211,7 +212,7 @@ class KimiClient:
 
     def _broken(self, exc: BaseException, builder: TurnBuilder) -> StreamError:
         """Anything else that broke the body's reading, as one line with the partial turn."""
-        message = self._redact(f"the answer stopped mid-stream: {type(exc).__name__}: {exc}")
+        message = self._redact(f"the answer stopped mid-stream: {_describe(exc)}")
         return StreamError(message, partial=builder.build("failed", message))
 
 
@@ -245,6 +246,8 @@ class EventStream:
             self._response.close()
 
     def __iter__(self) -> Iterator[Event]:
+        if self._stopped:  # stopped before it was sent: send nothing
+            return
         response = self._response = self._client.open(self._payload, on_retry=self._on_retry)
         try:
             yield from self._iter_events(response)
@@ -321,6 +324,11 @@ class _EndsAtEOF:
     def iter_text(self) -> Iterator[str]:
         yield from self._response.iter_text()
         yield "\n\n"
+
+
+def _describe(exc: BaseException) -> str:
+    """`RuntimeError: what it said`, on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _is_event_stream(response: httpx.Response) -> bool:

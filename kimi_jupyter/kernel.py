@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    import httpx
+
     from kimi_jupyter.context import Registry
     from kimi_jupyter.conversation import Sessions
     from kimi_jupyter.prompting import Context
@@ -40,9 +42,12 @@ class KernelContext:
         tools: Toolbox | None = None,
         converters: Registry | None = None,
         providers: Mapping[str, Provider] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._sessions, self._tools, self._converters = sessions, tools, converters
         self.providers: dict[str, Provider] = dict(providers or {})
+        # The HTTP seam for every Chat of this kernel that names none (tests, proxies).
+        self.transport = transport
         self._lock = threading.Lock()
 
     @classmethod
