@@ -170,8 +170,8 @@ class KimiClient:
             raise APIConnectionError(
                 self._redact(f"could not reach {request.url}: {exc!r}")
             ) from exc
-        except Exception as exc:
-            raise APIConnectionError(
+        except Exception as exc:  # a custom transport's own error: one line, not retried
+            raise KimiError(
                 self._redact(f"the request to {request.url} failed: {_describe(exc)}")
             ) from exc
         if response.status_code < 300:

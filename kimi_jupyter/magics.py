@@ -45,6 +45,12 @@ def _display(bundle: dict[str, Any]) -> None:
     display(bundle, raw=True)
 
 
+def _parts_of(parts: Any) -> Any:
+    from kimi_jupyter.prompting import PartsOf
+
+    return PartsOf(parts)
+
+
 _FIX_PROMPT = (
     "This cell raised an error. Explain the cause in one or two sentences, then give the "
     "corrected code. @error"
@@ -301,11 +307,10 @@ class KimiMagics(Magics):
         return self.context.gather(prompt, namespace).parts
 
     def _providers(self) -> dict[str, Callable[[], Any]]:
-        from kimi_jupyter.prompting import PartsOf
-
+        """`@last` and `@error`, served from this magic's capture (converters load on use)."""
         return {
-            "last": lambda: PartsOf(self.capture.last_parts()),
-            "error": lambda: PartsOf(self.capture.error_parts()),
+            "last": lambda: _parts_of(self.capture.last_parts()),
+            "error": lambda: _parts_of(self.capture.error_parts()),
         }
 
     def _get_chat(self) -> Chat:

@@ -66,6 +66,7 @@ class RetryScheduled:
 
 
 SettledBy = Literal["user", "timeout", "stopped"]
+_UNANSWERED = {"timeout": "nobody answered in time", "stopped": "the user stopped the answer"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,9 @@ class Approvals:
         self._released = False
         self._lock = threading.Lock()
 
-    def ask(self, call: ToolCall) -> bool:
-        """On the run's worker thread: block until the call is approved or skipped."""
+    def ask(self, call: ToolCall) -> bool | str:
+        """On the run's worker thread: block until the call is approved or skipped. True:
+        run it; False: the user said no; a string: why it was skipped without a "no"."""
         pending = _Pending()
         with self._lock:
             if self._released:
@@ -151,7 +153,9 @@ class Approvals:
                     pending.by = "timeout"
                     pending.done.set()
         self._emit(ApprovalSettled(call, pending.run, pending.by))
-        return pending.run
+        if pending.by == "user":
+            return pending.run
+        return _UNANSWERED[pending.by]
 
     def answer(self, call_id: str, run: bool) -> bool:
         """From any thread; False when no approval of that call is waiting."""

@@ -54,7 +54,9 @@ PREVIEW_CHARS = 600
 RESULT_CHARS = 20_000  # what one tool result may add to the conversation
 _MOONSHOT_HOSTS = ("api.moonshot.ai", "api.moonshot.cn")
 
-Confirm = Callable[[ToolCall], bool]
+Confirm = Callable[[ToolCall], "bool | str"]
+"""Whether a call may run: True runs it; False is the user's "no"; a string says why it did
+not run without anyone saying no (no answer in time, the answer was stopped)."""
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,10 @@ def run_call(
         return _outcome(call, step, "error", f"error: the arguments are not JSON: {exc}", 0.0)
     except ToolArgumentError as exc:
         return _outcome(call, step, "error", f"error: {exc}", 0.0)
-    if offered.confirm and not (confirm or ask_in_terminal)(call):
-        return _outcome(call, step, "skipped", "error: the user chose not to run this call", 0.0)
+    verdict = (confirm or ask_in_terminal)(call) if offered.confirm else True
+    if verdict is not True:
+        why = "the user chose not to run this call" if verdict is False else f"not run: {verdict}"
+        return _outcome(call, step, "skipped", f"error: {why}", 0.0)
     start = time.monotonic()
     try:
         value = offered.func(*args, **kwargs)

@@ -16,7 +16,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from kimi_jupyter import commands, magics
+from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.chat_widget import SEND_MARK, ChatWidget
 from kimi_jupyter.conversation import Session
@@ -27,7 +27,6 @@ from kimi_jupyter.simulator import Simulator
 KEY = "sk-chat-widget-test-key"
 HOSTILE = "<img src=x onerror=alert(1)>"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-MAGIC_WIRED = "chat" in getattr(magics, "_SUBCOMMANDS", ())
 
 
 class Wire(BaseComm):
@@ -307,7 +306,6 @@ def test_last_expression_shows_the_chat_once(ip: InteractiveShell, sim: Simulato
     assert len(views) == 1
 
 
-@pytest.mark.skipif(not MAGIC_WIRED, reason="`%kimi chat` is not wired into magics.py yet")
 def test_kimi_chat_shows_the_widget_on_the_named_session(
     ip: InteractiveShell, sim: Simulator
 ) -> None:

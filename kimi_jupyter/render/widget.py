@@ -178,8 +178,9 @@ class LiveView:
             self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
             return
         panel.hide_buttons(event.run)
-        if event.notice:
-            self.notify(event.notice)
+        if event.notice:  # kept in the status line until the answer ends
+            self.progress.note = "; ".join(filter(None, (self.progress.note, event.notice)))
+            self.notify(self.progress.status_text(self._clock()))
 
     def _answer(self, call_id: str, run: bool) -> None:
         if self._control is not None:
