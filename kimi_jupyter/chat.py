@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._stream import ChatStream, Request
 from .client import KimiClient, OnRetry
-from .config import Settings
-from .conversation import Message, Options, Part, Session, Sessions, TextPart
+from .config import Secret, Settings
+from .conversation import MediaPart, Message, Options, Part, Session, Sessions, TextPart
 from .errors import KimiError
 from .kernel import KernelContext
 from .options import AskOptions
 from .tools import MAX_STEPS, check_web_search, web_search_spec
 from .turn import Turn
+
+if TYPE_CHECKING:
+    from .context import Registry
 
 __all__ = ["AskOptions", "Chat", "ChatStream"]
 
@@ -56,6 +59,8 @@ class Chat:
         self.context = base
         self.session_name = session
         self.sessions.get(session, system=system)
+        if isinstance(settings.get("api_key"), str):  # held masked, so `vars(chat)` shows no key
+            settings["api_key"] = Secret(settings["api_key"], source="api_key")
         self._explicit = {k: v for k, v in settings.items() if k not in _ASK_NAMES}
         chosen = {k: v for k, v in settings.items() if k in _ASK_NAMES}
         self._defaults = AskOptions.of(
@@ -92,7 +97,7 @@ class Chat:
     def ask(
         self,
         prompt: str,
-        *objects: Part | str,
+        *objects: object,
         session: str | None = None,
         cell_id: str | None = None,
         options: AskOptions | None = None,
@@ -100,6 +105,11 @@ class Chat:
         **choices: Any,
     ) -> Turn:
         """Send `prompt` (and `objects`) after the session's history; return the answer.
+
+        `objects` are what a mention may name: DataFrames, figures, PIL images, arrays,
+        paths of image and video files, dicts… each becomes content parts through this
+        kernel's converters (`context.converters`), as `@df` would; a `str` is sent as text
+        and a `TextPart`/`MediaPart` as it is. One that cannot be sent raises `ContextError`.
 
         With tools offered, the answer is streamed even when `stream=False` (a tool loop
         needs the calls as they come); the returned turn is the same.
@@ -116,7 +126,7 @@ class Chat:
     def stream(
         self,
         prompt: str,
-        *objects: Part | str,
+        *objects: object,
         session: str | None = None,
         cell_id: str | None = None,
         options: AskOptions | None = None,
@@ -135,7 +145,7 @@ class Chat:
     def preview(
         self,
         prompt: str,
-        *objects: Part | str,
+        *objects: object,
         session: str | None = None,
         options: AskOptions | None = None,
         **choices: Any,
@@ -148,7 +158,7 @@ class Chat:
     def prepare(
         self,
         prompt: str,
-        *objects: Part | str,
+        *objects: object,
         session: str | None = None,
         cell_id: str | None = None,
         options: AskOptions | None = None,
@@ -171,7 +181,7 @@ class Chat:
             client=self._get_client,
             settings=lambda: self.settings,
             session=self.sessions.get(session or self.session_name),
-            prompt=_user_message(prompt, objects),
+            prompt=_user_message(prompt, objects, self.context.converters),
             options=_wire_options(chosen, specs, streams),
             cell_id=cell_id,
             tools={t.name: t for t in tools},
@@ -237,15 +247,16 @@ def _wire_options(chosen: AskOptions, specs: list[dict[str, Any]], streams: bool
     )
 
 
-def _user_message(prompt: str, objects: tuple[Part | str, ...]) -> Message:
+def _user_message(prompt: str, objects: tuple[object, ...], converters: Registry) -> Message:
+    """The user message: the prompt, then each object's parts (text and parts as they are)."""
     if not objects:
         return Message("user", prompt)
     parts: list[Part] = [TextPart(prompt)] if prompt else []
     for obj in objects:
         if isinstance(obj, str):
             parts.append(TextPart(obj))
-        elif isinstance(obj, Part):
+        elif isinstance(obj, (TextPart, MediaPart)):
             parts.append(obj)
         else:
-            raise TypeError(f"cannot send a {type(obj).__name__}: pass text or a content part")
+            parts.extend(converters.convert(obj))
     return Message("user", tuple(parts))

@@ -1,18 +1,24 @@
 """Settings: environment and explicit values folded into one frozen object.
 
 Explicit values beat the environment. The API key is held in a `Secret`, which never shows
-its value in `repr`, `str`, f-strings, logs or pickles; only `Secret.reveal()` does, and only
-the client calls it, to build the Authorization header.
+its value in `repr`, `str`, f-strings, `vars`, logs or pickles; only `Secret.reveal()` does,
+and only the client calls it, to build the Authorization header. The limits of one request
+(`timeout`, `idle_timeout`, `max_retry_wait`) come from KIMI_TIMEOUT, KIMI_IDLE_TIMEOUT and
+KIMI_MAX_RETRY_WAIT.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from ._redact import redact
 from .errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://www.anyfast.ai/v1"
@@ -23,15 +29,40 @@ _HOSTED = ("anyfast.ai", "moonshot.ai", "moonshot.cn", "kimi.ai", "kimi.com")
 
 
 class Secret:
-    """A string that refuses to be shown; `reveal()` is the only way to read it."""
+    """An API key that refuses to be shown; `reveal()` is the only way to read it.
 
-    __slots__ = ("_value",)
+    Every rendering is masked (`repr`, `str`, f-strings, `vars`: there is no `__dict__`), it
+    cannot be pickled, and it is kept XOR-ed with a random pad, so a debugger's or a variable
+    inspector's view of its slots shows noise. Surrounding whitespace (a pasted newline) is
+    dropped; a key with a space, a control or a non-ASCII character inside is refused by
+    `reveal()` in one line that names the character and where the key came from, never the key.
+    """
 
-    def __init__(self, value: str) -> None:
-        self._value = value
+    __slots__ = ("__weakref__", "_masked", "_pad", "_source")
+
+    def __init__(self, value: str, source: str = "api_key") -> None:
+        raw = value.strip().encode("utf-8", "surrogatepass")
+        self._pad = os.urandom(len(raw))
+        self._masked = bytes(a ^ b for a, b in zip(raw, self._pad, strict=True))
+        self._source = source
 
     def reveal(self) -> str:
-        return self._value
+        """The key, for the Authorization header; `ConfigurationError` if it cannot be one."""
+        value = self._plain()
+        problem = _key_problem(value)
+        if problem:
+            raise ConfigurationError(
+                f"the API key in {self._source} {problem}: a key is one word of plain ASCII, "
+                "so copy it again without that character"
+            )
+        return value
+
+    def redact(self, text: str) -> str:
+        """`text` with this key masked in every form it may take (see `_redact`)."""
+        return redact(text, self._plain())
+
+    def __bool__(self) -> bool:
+        return bool(self._masked)
 
     def __repr__(self) -> str:
         return "Secret('********')"
@@ -42,13 +73,41 @@ class Secret:
         return repr(self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        return isinstance(other, Secret) and hmac.compare_digest(other._raw(), self._raw())
 
     def __hash__(self) -> int:
-        return hash(self._value)
+        return hash(hashlib.sha256(self._raw()).digest())
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("an API key cannot be pickled")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Secret:
+        return self
+
+    def _raw(self) -> bytes:
+        return bytes(a ^ b for a, b in zip(self._masked, self._pad, strict=True))
+
+    def _plain(self) -> str:
+        return self._raw().decode("utf-8", "surrogatepass")
+
+
+def _key_problem(value: str) -> str | None:
+    """What makes `value` unusable in a header, without showing any of it."""
+    for position, char in enumerate(value, start=1):
+        if "!" <= char <= "~":
+            continue
+        where = f"at character {position} of {len(value)}"
+        code = ord(char)
+        if char == " ":
+            return f"has a space {where}"
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            return f"has a control character (U+{code:04X}) {where}"
+        name = unicodedata.name(char, "non-ASCII character").lower()
+        return f"has a {name} (U+{code:04X}) {where}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,9 +118,11 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     model: str = DEFAULT_MODEL
     connect_timeout: float = 10.0
-    read_timeout: float = 120.0
+    read_timeout: float = 120.0  # one read of the socket
+    timeout: float = 1800.0  # one request, first attempt to last byte: KIMI_TIMEOUT
+    idle_timeout: float = 120.0  # between two events of a stream: KIMI_IDLE_TIMEOUT
     max_attempts: int = 4
-    max_retry_wait: float = 60.0
+    max_retry_wait: float = 60.0  # all the waits between attempts: KIMI_MAX_RETRY_WAIT
     context_window: int = CONTEXT_WINDOW
     output_reserve: int = 32_768
     allow_web_search: bool = False  # for gateways that pass Kimi's $web_search through
@@ -69,15 +130,16 @@ class Settings:
     def __post_init__(self) -> None:
         key: object = self.api_key
         if isinstance(key, str):  # Settings(api_key="sk-...") is allowed too
-            object.__setattr__(self, "api_key", Secret(key) if key else None)
+            key = Secret(key)
+        object.__setattr__(self, "api_key", key or None)  # blank after stripping: no key
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigurationError(
                 f"KIMI_BASE_URL must start with http:// or https://, got {self.base_url!r}"
             )
-        for name in ("connect_timeout", "read_timeout", "max_retry_wait"):
-            if getattr(self, name) <= 0:
-                raise ConfigurationError(f"{name} must be positive")
+        for name in _SECONDS:
+            if not getattr(self, name) > 0:  # NaN too
+                raise ConfigurationError(f"{name} must be a positive number of seconds")
         if self.max_attempts < 1:
             raise ConfigurationError("max_attempts must be at least 1")
 
@@ -90,9 +152,12 @@ class Settings:
         """Read the environment, then let explicit non-None values override it."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        key = next((env[name] for name in KEY_VARIABLES if env.get(name)), None)
-        if key:
-            values["api_key"] = Secret(key.strip())
+        found = next((name for name in KEY_VARIABLES if env.get(name, "").strip()), None)
+        if found:
+            values["api_key"] = Secret(env[found], source=found)
+        for name, variable in _SECONDS.items():
+            if variable and env.get(variable, "").strip():
+                values[name] = _seconds(variable, env[variable])
         if env.get("KIMI_BASE_URL"):
             values["base_url"] = env["KIMI_BASE_URL"].strip()
         if env.get("KIMI_MODEL"):
@@ -123,3 +188,23 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+# Every duration setting, and the environment variable that sets it (if any).
+_SECONDS = {
+    "connect_timeout": None,
+    "read_timeout": None,
+    "timeout": "KIMI_TIMEOUT",
+    "idle_timeout": "KIMI_IDLE_TIMEOUT",
+    "max_retry_wait": "KIMI_MAX_RETRY_WAIT",
+}
+
+
+def _seconds(variable: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ConfigurationError(f"{variable} must be a positive number of seconds, not {text!r}")
+    return value

@@ -16,10 +16,12 @@ KimiError
 │   └── ServerError               5xx (500/502/503/504 retried)
 ├── APIConnectionError            no response: refused, reset, DNS
 │   └── APITimeoutError           connect timeout, or no chunk within the read timeout
+│       └── DeadlineError         KIMI_TIMEOUT passed before the answer began (not retried)
 └── StreamError                   the stream broke after it started; carries the partial turn
 ```
 
-Nothing is retried once the first byte of a stream has arrived (see `client.py`).
+Nothing is retried once the first byte of a stream has arrived (see `client.py`). Whatever
+the server said is shown with the API key masked in every form (`_redact`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from ._redact import redact
 
 if TYPE_CHECKING:
     from .turn import Turn
@@ -135,6 +139,12 @@ class APITimeoutError(APIConnectionError):
     """The connection or the next chunk took longer than the configured timeout."""
 
 
+class DeadlineError(APITimeoutError):
+    """The request's total deadline (`timeout`, KIMI_TIMEOUT) passed before any answer."""
+
+    retryable = False
+
+
 class StreamError(KimiError):
     """The stream broke after it started; `partial` holds what arrived before."""
 
@@ -170,8 +180,8 @@ def error_from_response(
     status: int, body: bytes, headers: Mapping[str, str], *, secret: str | None = None
 ) -> APIError:
     """Build the typed error for an HTTP error response (Kimi's `{"error": {...}}` bodies)."""
-    message, err_type = _parse_error_body(body, status)
-    message = redact(message, secret)
+    message, err_type = _parse_error_body(body, status, secret)
+    err_type = redact(err_type, secret) if err_type else None
     cls = _BY_TYPE.get(err_type or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else APIError
@@ -181,19 +191,14 @@ def error_from_response(
     text = f"Kimi API error {status}" + (f" ({err_type})" if err_type else "") + f": {message}"
     if advice:
         text += f" ({advice})"
+    request_id = headers.get("msh-request-id") or headers.get("x-request-id")
     return cls(
         text,
         status=status,
         type=err_type,
-        request_id=headers.get("msh-request-id") or headers.get("x-request-id"),
+        request_id=redact(request_id, secret) if request_id else None,
         retry_after=retry_after_seconds(headers, message),
     )
-
-
-def redact(text: str, secret: str | None) -> str:
-    """`text` with the key replaced (a key too short to be real is left alone: it would
-    mangle ordinary words)."""
-    return text.replace(secret, "***") if secret and len(secret) >= 8 else text
 
 
 def retry_after_seconds(headers: Mapping[str, str], message: str = "") -> float | None:
@@ -211,7 +216,8 @@ def retry_after_seconds(headers: Mapping[str, str], message: str = "") -> float 
     return float(hint.group(1)) if hint else None
 
 
-def _parse_error_body(body: bytes, status: int) -> tuple[str, str | None]:
+def _parse_error_body(body: bytes, status: int, secret: str | None) -> tuple[str, str | None]:
+    """The message (masked, then cut: a cut must not leave a piece of the key) and type."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
         data = json.loads(text) if text else None
@@ -221,12 +227,12 @@ def _parse_error_body(body: bytes, status: int) -> tuple[str, str | None]:
         err = data.get("error", data)
         if isinstance(err, dict) and err.get("message"):
             err_type = err.get("type")
-            return str(err["message"]), str(err_type) if err_type else None
+            return redact(str(err["message"]), secret), str(err_type) if err_type else None
         if isinstance(err, str):
-            return err, None
+            return redact(err, secret), None
     if text.lstrip().startswith("<"):
         return f"the server returned an HTML error page (HTTP {status})", None
-    return (text[:300] or f"HTTP {status} with an empty body"), None
+    return (redact(text, secret)[:300] or f"HTTP {status} with an empty body"), None
 
 
 def _is_context_overflow(message: str) -> bool:
