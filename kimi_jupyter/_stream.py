@@ -45,11 +45,7 @@ class Request:
 
     def complete(self) -> Turn:
         """One non-streamed request (no tools), recorded in the session."""
-        payload, dropped = self.payload((), last=True)
-        turn = with_meta(self.client().complete(payload, on_retry=self.on_retry),
-                         dropped_exchanges=dropped)  # fmt: skip
-        self.session.record(Exchange(self.prompt, turn, cell_id=self.cell_id))
-        return turn
+        return WholeAnswer(self).run()
 
     def stream(self, payload: dict[str, Any]) -> EventStream:
         return self.client().stream(payload, on_retry=self.on_retry)
@@ -61,6 +57,29 @@ class Request:
         return self.session.request(
             self.prompt, self.settings(), options, cell_id=self.cell_id, replies=replies
         )
+
+
+class WholeAnswer:
+    """One non-streamed request (no tools), stoppable from any thread like a `ChatStream`:
+    `close()` ends the wait at once and the turn is recorded as stopped."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        payload, self._dropped = request.payload((), last=True)
+        self._call = request.client().completion(payload, on_retry=request.on_retry)
+        self.turn = Turn(status="stopped", model=str(payload.get("model", "")))
+        self.recorded = False  # the exchange is in the session
+
+    def close(self) -> None:
+        self._call.close()
+
+    def run(self) -> Turn:
+        """Wait for the answer and record it (a failure leaves the session as it was)."""
+        request = self._request
+        self.turn = with_meta(self._call.result(), dropped_exchanges=self._dropped)
+        request.session.record(Exchange(request.prompt, self.turn, cell_id=request.cell_id))
+        self.recorded = True
+        return self.turn
 
 
 class ChatStream:
@@ -107,7 +126,7 @@ class ChatStream:
                 self._record(self._events.turn, error=str(exc))
             raise  # else nothing arrived: the session is left as it was
         except BaseException:  # KeyboardInterrupt, GeneratorExit: the user stopped it
-            self._events.close()
+            self.close()  # stopped, not done, even when a tool call was cut short
             self._record(self._events.turn)
             raise
         self._record(self._events.turn)

@@ -2,23 +2,25 @@
 
 Every test goes through the `transport` seam (`httpx.MockTransport`, or the simulator on
 127.0.0.1). Retries happen only before the first byte of an answer: once a stream has
-started, a failure is a `StreamError` carrying the partial turn.
+started, a failure is a `StreamError` carrying the partial turn (`_answers`). Each request
+runs under an `Inflight`: its total deadline (KIMI_TIMEOUT, retries included), the idle
+timeout of a stream (KIMI_IDLE_TIMEOUT), and Stop, which ends a back-off or a wait at once
+and lets no attempt start after it. A wait the server asks for beyond KIMI_MAX_RETRY_WAIT
+is not waited, and the error says how long it asked for. Whatever a server says is shown
+with the key masked; the key itself goes only into the Authorization header.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import json
+import math
 import random
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NoReturn
 
 import httpx
-from httpx_sse import EventSource
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -28,19 +30,15 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from ._answers import Completion, EventStream, describe
+from ._inflight import Inflight, Stopped
 from ._meta import __version__
-from ._sse import ChunkParser, completion_events
+from ._redact import watch_logs
 from .config import Settings
-from .errors import (
-    APIConnectionError,
-    APITimeoutError,
-    KimiError,
-    StreamError,
-    error_from_response,
-    redact,
-)
-from .events import Event
-from .turn import Status, Turn, TurnBuilder
+from .errors import APIConnectionError, APITimeoutError, KimiError, error_from_response
+from .turn import Turn
+
+__all__ = ["Completion", "EventStream", "KimiClient", "OnRetry", "RetryNotice"]
 
 Payload = Mapping[str, Any]
 
@@ -58,14 +56,18 @@ OnRetry = Callable[[RetryNotice], None]
 
 
 class KimiClient:
-    """A synchronous client (kernels cannot `asyncio.run`) for one set of settings."""
+    """A synchronous client (kernels cannot `asyncio.run`) for one set of settings.
+
+    `sleep` replaces the back-off wait between attempts (tests record it); by default the
+    wait is one that Stop ends at once.
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
         backoff_base: float = 1.0,
@@ -83,9 +85,14 @@ class KimiClient:
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": f"kimi-jupyter/{__version__}"},
         )
+        if settings.api_key is not None:
+            watch_logs(settings.api_key)
 
     def __repr__(self) -> str:
         return f"KimiClient({self.settings!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a KimiClient cannot be pickled: it holds open connections and a key")
 
     def close(self) -> None:
         self._http.close()
@@ -101,29 +108,19 @@ class KimiClient:
         request's retries (else the client's own `on_retry`)."""
         return EventStream(self, {**payload, "stream": True}, on_retry=on_retry)
 
+    def completion(self, payload: Payload, *, on_retry: OnRetry | None = None) -> Completion:
+        """A non-streamed request, closable like a stream; `result()` waits for its turn."""
+        body = {key: value for key, value in payload.items() if key != "stream_options"}
+        return Completion(self, {**body, "stream": False}, on_retry=on_retry)
+
     def complete(self, payload: Payload, *, on_retry: OnRetry | None = None) -> Turn:
         """A non-streamed request, folded into the same `Turn` a stream would give."""
-        body = {key: value for key, value in payload.items() if key != "stream_options"}
-        builder = TurnBuilder(str(payload.get("model", "")))
-        timeout = httpx.Timeout(
-            max(self.settings.read_timeout, 900.0), connect=self.settings.connect_timeout
-        )
-        response = self.open({**body, "stream": False}, timeout=timeout, on_retry=on_retry)
-        try:
-            data = json.loads(response.read())
-        except ValueError:
-            raise StreamError("the server's response is not JSON") from None
-        except httpx.TransportError as exc:
-            raise self._lost(exc, builder) from exc
-        except httpx.HTTPError as exc:  # StreamError and the like: still our error tree
-            raise self._broken(exc, builder) from exc
-        finally:
-            response.close()
-        builder.response_id = data.get("id")
-        builder.model = data.get("model") or builder.model
-        for event in completion_events(data):
-            builder.add(event)
-        return builder.build()
+        return self.completion(payload, on_retry=on_retry).result()
+
+    def inflight(self, *, streaming: bool) -> Inflight:
+        """A new request's clocks: the total deadline, and for a stream the idle timeout."""
+        settings = self.settings
+        return Inflight(settings.timeout, settings.idle_timeout if streaming else None)
 
     def open(
         self,
@@ -131,48 +128,61 @@ class KimiClient:
         *,
         timeout: httpx.Timeout | None = None,
         on_retry: OnRetry | None = None,
+        inflight: Inflight | None = None,
     ) -> httpx.Response:
         """Send the request, retrying what may be retried; returns a 2xx streaming response.
 
-        Whatever the transport raises leaves here as a `KimiError`.
+        Whatever the transport raises leaves here as a `KimiError`; after `inflight.stop()`
+        nothing more is sent and `Stopped` is raised.
         """
+        inflight = inflight or self.inflight(streaming=bool(payload.get("stream")))
+        inflight.begin()
         content = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        budget, deadline = _WaitBudget(self.settings.max_retry_wait), _Deadline(inflight)
         retrying = Retrying(
-            stop=stop_any(
-                stop_after_attempt(self.settings.max_attempts),
-                _WaitBudget(self.settings.max_retry_wait),
-            ),
+            stop=stop_any(stop_after_attempt(self.settings.max_attempts), budget, deadline),
             wait=self._wait,
             retry=retry_if_exception(lambda exc: getattr(exc, "retryable", False)),
-            sleep=self._sleep,
+            sleep=functools.partial(inflight.sleep, sleep=self._sleep),
             before_sleep=functools.partial(self._notify, on_retry or self.on_retry),
             reraise=True,
         )
-        response: httpx.Response = retrying(self._send, content, timeout)
+        try:
+            response: httpx.Response = retrying(self._send, content, timeout, inflight)
+        except KimiError as exc:
+            refused = budget.refused or deadline.refused
+            if refused:
+                _amend(exc, refused)
+            raise
         return response
 
-    def _send(self, content: bytes, timeout: httpx.Timeout | None) -> httpx.Response:
+    def _send(
+        self, content: bytes, timeout: httpx.Timeout | None, inflight: Inflight
+    ) -> httpx.Response:
+        inflight.check()
         key = self.settings.require_key()
         request = self._http.build_request(
             "POST",
             "chat/completions",
             content=content,
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-            timeout=timeout if timeout is not None else self._http.timeout,
+            timeout=timeout if timeout is not None else self._timeout(inflight),
         )
         try:
-            response = self._http.send(request, stream=True)
+            response = inflight.send(functools.partial(self._http.send, request, stream=True))
+        except (Stopped, KimiError):
+            raise
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
-                self._redact(f"timed out connecting to {request.url}: {exc}")
+                self.redact(f"timed out connecting to {request.url}: {exc}")
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                self._redact(f"could not reach {request.url}: {exc!r}")
+                self.redact(f"could not reach {request.url}: {exc!r}")
             ) from exc
         except Exception as exc:  # a custom transport's own error: one line, not retried
             raise KimiError(
-                self._redact(f"the request to {request.url} failed: {_describe(exc)}")
+                self.redact(f"the request to {request.url} failed: {describe(exc)}")
             ) from exc
         if response.status_code < 300:
             return response
@@ -183,6 +193,15 @@ class KimiClient:
         finally:
             response.close()
         raise error_from_response(response.status_code, body, response.headers, secret=key)
+
+    def _timeout(self, inflight: Inflight) -> httpx.Timeout:
+        """A stream reads under the read timeout; a whole answer may take the total deadline
+        (the waiter gives up at the deadline itself, so httpx gets a second more)."""
+        if inflight.idle is not None:
+            return self._http.timeout
+        left = inflight.remaining()
+        read = None if math.isinf(left) else max(left, 0.0) + 1.0
+        return httpx.Timeout(read, connect=self.settings.connect_timeout)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -199,146 +218,65 @@ class KimiClient:
         if on_retry is not None and isinstance(error, KimiError):
             on_retry(RetryNotice(state.attempt_number, state.upcoming_sleep, error))
 
-    def _redact(self, text: str) -> str:
-        return redact(text, self.settings.api_key.reveal() if self.settings.api_key else None)
+    def redact(self, text: str) -> str:
+        """`text` with this client's key masked in every form (see `_redact`)."""
+        key = self.settings.api_key
+        return key.redact(text) if key is not None else text
 
-    def _lost(self, exc: httpx.TransportError, builder: TurnBuilder) -> StreamError:
-        if isinstance(exc, httpx.TimeoutException):
-            what = f"no data for {self.settings.read_timeout:g} s (read timeout)"
-        else:
-            what = f"the connection broke ({type(exc).__name__})"
-        message = self._redact(f"the answer stopped mid-stream: {what}")
-        return StreamError(message, partial=builder.build("failed", message))
-
-    def _broken(self, exc: BaseException, builder: TurnBuilder) -> StreamError:
-        """Anything else that broke the body's reading, as one line with the partial turn."""
-        message = self._redact(f"the answer stopped mid-stream: {_describe(exc)}")
-        return StreamError(message, partial=builder.build("failed", message))
-
-
-class EventStream:
-    """The events of one streamed answer; `turn` is what has arrived so far."""
-
-    def __init__(
-        self, client: KimiClient, payload: Payload, *, on_retry: OnRetry | None = None
-    ) -> None:
-        self._client = client
-        self._payload = payload
-        self._on_retry = on_retry
-        self._builder = TurnBuilder(str(payload.get("model", "")))
-        self._response: httpx.Response | None = None
-        self._stopped = False
-
-    @property
-    def turn(self) -> Turn:
-        builder = self._builder
-        status: Status = "done" if builder.done else ("stopped" if self._stopped else "failed")
-        return builder.build(status)
-
-    @property
-    def builder(self) -> TurnBuilder:
-        return self._builder
-
-    def close(self) -> None:
-        """Stop: end the stream where it is; the partial turn is kept."""
-        self._stopped = True
-        if self._response is not None:
-            self._response.close()
-
-    def __iter__(self) -> Iterator[Event]:
-        if self._stopped:  # stopped before it was sent: send nothing
-            return
-        response = self._response = self._client.open(self._payload, on_retry=self._on_retry)
-        try:
-            yield from self._iter_events(response)
-        except httpx.TransportError as exc:
-            if not self._stopped:  # after close() (Stop), a broken read is expected
-                raise self._client._lost(exc, self._builder) from exc
-        except StreamError as exc:
-            exc.partial = self._builder.build("failed", str(exc))
-            raise
-        except KimiError:
-            raise
-        except Exception as exc:
-            if not self._stopped:
-                raise self._client._broken(exc, self._builder) from exc
-        finally:
-            response.close()
-
-    def _iter_events(self, response: httpx.Response) -> Iterator[Event]:
-        builder = self._builder
-        if not _is_event_stream(response):
-            yield from self._whole_response(response)
-            return
-        parser = ChunkParser()
-        frames = EventSource(cast(httpx.Response, _EndsAtEOF(response))).iter_sse()
-        for sse in frames:
-            for event in parser.feed(sse.data):
-                builder.add(event)
-                yield event
-            if parser.done:
-                _drain(frames)
-                return
-            if builder.response_id is None:
-                builder.response_id, builder.model = (
-                    parser.response_id,
-                    parser.model or builder.model,
-                )
-        if not self._stopped:
-            raise StreamError(
-                "the stream ended before `data: [DONE]`; the answer may be incomplete"
-            )
-
-    def _whole_response(self, response: httpx.Response) -> Iterator[Event]:
-        # Some gateways ignore `stream: true` and answer with one JSON body.
-        try:
-            data = json.loads(response.read())
-        except ValueError:
-            raise StreamError("the server's response is neither SSE nor JSON") from None
-        for event in completion_events(data):
-            self._builder.add(event)
-            yield event
+    def scrub(self, error: KimiError) -> KimiError:
+        """`error` with the key masked out of its text (a server may echo it anywhere)."""
+        clean = self.redact(error.message)
+        if clean != error.message:
+            error.message, error.args = clean, (clean,)
+        return error
 
 
 class _WaitBudget(stop_base):
-    """Stop before the total time spent waiting between attempts would pass `seconds`."""
+    """Stop before the total time spent waiting between attempts would pass `seconds`;
+    `refused` then says what the server asked for."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.refused: str | None = None
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        return retry_state.idle_for + retry_state.upcoming_sleep > self.seconds
+        if retry_state.idle_for + retry_state.upcoming_sleep <= self.seconds:
+            return False
+        spent = retry_state.idle_for
+        limit = f"KIMI_MAX_RETRY_WAIT allows ({_secs(self.seconds)}"
+        limit += f", {_secs(spent)} already waited)" if spent else ")"
+        self.refused = _refusal(retry_state, limit)
+        return True
 
 
-class _EndsAtEOF:
-    """The response as httpx-sse sees it, with end-of-body ending the last event.
+class _Deadline(stop_base):
+    """Stop when the next attempt would start after the request's total deadline."""
 
-    Kimi's documented examples end with `data: [DONE]` and a single newline; the SSE spec
-    would drop that unterminated event, and with it the only end marker the API promises.
-    """
+    def __init__(self, inflight: Inflight) -> None:
+        self.inflight = inflight
+        self.refused: str | None = None
 
-    def __init__(self, response: httpx.Response) -> None:
-        self.headers = response.headers
-        self._response = response
-
-    def iter_text(self) -> Iterator[str]:
-        yield from self._response.iter_text()
-        yield "\n\n"
-
-
-def _describe(exc: BaseException) -> str:
-    """`RuntimeError: what it said`, on one line."""
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if retry_state.upcoming_sleep < self.inflight.remaining():
+            return False
+        limit = f"the total deadline leaves (KIMI_TIMEOUT, {_secs(self.inflight.total)} in all)"
+        self.refused = _refusal(retry_state, limit)
+        return True
 
 
-def _is_event_stream(response: httpx.Response) -> bool:
-    return "text/event-stream" in response.headers.get("content-type", "")
+def _refusal(retry_state: RetryCallState, limit: str) -> str:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    asked = getattr(error, "retry_after", None)
+    wait = _secs(retry_state.upcoming_sleep)
+    if asked is not None:
+        return f"the server asked to wait {wait}, more than {limit}; not retried"
+    return f"not retried: the next wait ({wait}) is more than {limit}"
 
 
-def _drain(frames: Iterator[Any], limit: int = 64) -> None:
-    """Read what follows `[DONE]` to the end of the body (as openai-python does), so the
-    connection goes back to the pool instead of being dropped: one TCP (and TLS) handshake
-    per client, not per answer. Nothing there can change the answer."""
-    with contextlib.suppress(httpx.HTTPError, StreamError):
-        for _ in itertools.islice(frames, limit):
-            pass
+def _amend(error: KimiError, note: str) -> None:
+    error.message = f"{error.message}; {note}"
+    error.args = (error.message,)
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds >= 10 or seconds == int(seconds) else f"{seconds:.1f} s"

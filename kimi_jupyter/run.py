@@ -281,22 +281,28 @@ class AnswerRun:
         request = self.chat.prepare(self.prompt, *self.objects, session=self.session,
                                     cell_id=self.cell_id, options=self.options,
                                     on_retry=self._retry)  # fmt: skip
-        if not request.streams:
-            turn = request.complete()
-            return RunEnded(turn.status, turn)
-        from ._stream import ChatStream
+        from ._stream import ChatStream, WholeAnswer
 
+        if not request.streams:  # one closable wait, so Stop and Ctrl-C end it too
+            whole = WholeAnswer(request)
+            self._hold(whole)
+            turn = whole.run()
+            return RunEnded(turn.status, turn)
         stream = ChatStream(request)
         stream.confirm = self.approvals.ask
-        with self._lock:
-            self._stream = stream
-            stopped = self._stopped
-        if stopped:
-            stream.close()
+        self._hold(stream)
         with contextlib.closing(iter(stream)) as events:
             for event in events:
                 self._emit(event)
         return RunEnded(stream.turn.status, stream.turn)
+
+    def _hold(self, answer: Any) -> None:
+        """Keep what `stop()` must close; close it now if Stop came first."""
+        with self._lock:
+            self._stream = answer
+            stopped = self._stopped
+        if stopped:
+            answer.close()
 
     def _retry(self, notice: RetryNotice) -> None:
         self._emit(RetryScheduled(notice.attempt, notice.delay, _one_line(notice.error)))

@@ -23,7 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
     parser.add_argument("--api-key", default="sk-simulator", help="the accepted Bearer key")
     parser.add_argument("--flavour", choices=FLAVOURS, default="moonshot", help="wire style")
-    parser.add_argument("--fault", choices=FAULTS, help="inject this fault into chat requests")
+    parser.add_argument(
+        "--fault",
+        metavar="NAME[:KIND]",
+        help=f"inject this fault into chat requests: {', '.join(FAULTS)} (kinds: see faults.py)",
+    )
     parser.add_argument("--fault-times", type=int, help="only into the next N requests")
     parser.add_argument(
         "--fault-param",

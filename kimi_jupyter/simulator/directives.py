@@ -1,7 +1,9 @@
 """Per-request simulator directives: `[[sim: key=value ...]]` in the last user message.
 
 Keys:
-    fault=NAME         one of `faults.FAULTS`; knobs `after=`, `retry_after=`, `stall=`, `at=`.
+    fault=NAME[:KIND]  one of `faults.FAULTS`, maybe of a kind (`faults.KINDS`, e.g.
+                       `malformed:null-choice`, `stall:trickle`); knobs `after=`,
+                       `retry_after=`, `stall=`, `at=`.
     times=N            the fault hits the first N requests carrying this exact directive text.
     flavour=NAME       moonshot | docs | vllm | sglang.
     chunks=N           answer fragment count (content events); reasoning_chunks=N likewise.

@@ -1,9 +1,29 @@
-"""Fault modes: what each one sends, and which requests they hit (`times=` counters)."""
+"""Fault modes: what each one sends, and which requests they hit (`times=` counters).
+
+A fault may name a kind after a colon, `fault=NAME:KIND` (the first kind is the default):
+
+    malformed:json          a data line that is not JSON (the body cut in half, unstreamed)
+    malformed:null-choice   `choices: [null]`
+    malformed:bad-content   a number as `delta.content` (`message.content`)
+    malformed:bad-usage     words as token counts
+    malformed:odd-shape     `choices` an object instead of a list
+    stall:silent            nothing for `stall` seconds, then the rest
+    stall:trickle           the rest one byte at a time, `stall` seconds apart (default 1)
+    stall:keepalive         `stall` seconds of `: keep-alive` comments only (unstreamed:
+                            blank space before the body), then the rest
+    reset-mid-stream:between   a TCP reset between two events
+    reset-mid-stream:in-event  a TCP reset halfway through an event
+    NAME:echo-key           any HTTP fault, from a gateway that echoes the API key it got:
+                            in the message (plain, JSON-escaped, percent-encoded), as the
+                            type, and as the `Msh-Request-Id` header
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
+import urllib.parse
 from dataclasses import dataclass
 
 from .errors import ApiError
@@ -11,6 +31,12 @@ from .errors import ApiError
 HTTP_FAULTS = ("overloaded", "rate-limit", "quota", "500", "502", "503", "504")
 STREAM_FAULTS = ("reset-mid-stream", "stall", "malformed", "no-done", "error-frame", "keepalive")
 FAULTS = (*HTTP_FAULTS, "reset-before-headers", *STREAM_FAULTS)
+KINDS: dict[str, tuple[str, ...]] = {
+    "malformed": ("json", "null-choice", "bad-content", "bad-usage", "odd-shape"),
+    "stall": ("silent", "trickle", "keepalive"),
+    "reset-mid-stream": ("between", "in-event"),
+    **dict.fromkeys(HTTP_FAULTS, ("plain", "echo-key")),
+}
 
 GATEWAY_TIMEOUT_HTML = (
     b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
@@ -26,8 +52,9 @@ class Fault:
         name: one of `FAULTS`.
         after: seconds quoted in the rate-limit message ("please try again after N seconds").
         retry_after: value of a `Retry-After` header on 429/503 faults (None: no header).
-        stall: seconds a `stall` fault sends nothing.
+        stall: seconds a `stall` fault sends nothing (a trickle: seconds between bytes).
         at: SSE events sent before a mid-stream fault strikes.
+        kind: the variant (`KINDS`), "" for faults that have none.
     """
 
     name: str
@@ -35,22 +62,31 @@ class Fault:
     retry_after: int | None = None
     stall: float = 30.0
     at: int = 3
+    kind: str = ""
 
 
 def make_fault(name: str, **params: object) -> Fault:
-    """Build a `Fault`, checking the name and converting string knobs (from directives/CLI)."""
+    """Build a `Fault` from `NAME` or `NAME:KIND`, checking both and converting string knobs
+    (from directives/CLI)."""
+    name, _, kind = name.partition(":")
     if name not in FAULTS:
         raise ValueError(f"unknown fault {name!r}; expected one of: {', '.join(FAULTS)}")
+    kinds = KINDS.get(name, ())
+    if kind and kind not in kinds:
+        known = f"one of: {', '.join(kinds)}" if kinds else "none (it has no kinds)"
+        raise ValueError(f"unknown kind {kind!r} of fault {name}; expected {known}")
     unknown = set(params) - {"after", "retry_after", "stall", "at"}
     if unknown:
         raise ValueError(f"unknown fault parameter(s): {', '.join(sorted(unknown))}")
     retry = params.get("retry_after")
+    kind = kind or (kinds[0] if kinds else "")
     return Fault(
         name=name,
         after=_whole(params.get("after", 1), "after"),
         retry_after=None if retry is None else _whole(retry, "retry_after"),
-        stall=_number(params.get("stall", 30.0), "stall"),
+        stall=_number(params.get("stall", 1.0 if kind == "trickle" else 30.0), "stall"),
         at=_whole(params.get("at", 3), "at"),
+        kind=kind,
     )
 
 
@@ -102,7 +138,22 @@ def http_fault(fault: Fault, api_key: str) -> ApiError:
         "503": (503, "server_unavailable", "The service is temporarily unavailable"),
         "504": (504, "gateway_timeout", "504 Gateway Time-out"),
     }[fault.name]
+    if fault.kind == "echo-key":
+        return _echoing(status, api_key, headers)
     return ApiError(status, type_, message, headers)
+
+
+def _echoing(status: int, api_key: str, headers: dict[str, str]) -> ApiError:
+    """A gateway that shows the key it was sent, in every form a key leaks in."""
+    sent = json.dumps({"authorization": f"Bearer {api_key}"}).replace("/", "\\/")
+    escaped = "".join(f"\\u{ord(char):04x}" for char in api_key)
+    encoded = urllib.parse.quote(api_key, safe="")
+    message = (
+        f"Invalid key {api_key}; upstream said {sent}; escaped {escaped}; see /login?key={encoded}"
+    )
+    return ApiError(
+        status, f"invalid_key:{api_key}", message, {**headers, "Msh-Request-Id": api_key}
+    )
 
 
 def _account(api_key: str) -> tuple[str, str]:

@@ -158,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         cached = sim.cache.lookup_and_store(req.messages, req.message_costs)
         shaper = Shaper(req, wanted, build_plan(req, wanted, cached))
         if not req.stream:
-            out.completion(dumps(shaper.completion()), fault)
+            out.completion(shaper.completion(), fault)
             return
         delay = sim.chunk_delay_ms if wanted.delay_ms is None else wanted.delay_ms
         out.stream(shaper.iter_events(), fault, delay / 1000)
