@@ -12,30 +12,7 @@ from comm.base_comm import BaseComm
 
 from kimi_jupyter.events import ContentDelta, Done, Event, ReasoningDelta, Usage
 from kimi_jupyter.render.html import render_markdown
-from kimi_jupyter.render.live import BlockSplitter, Progress, text_freeze_point
-
-
-def test_block_boundaries_at_blank_lines_and_closing_fences() -> None:
-    text = "para one\n\n```python\nx = 1\n\ny = 2\n```\nafter fence\n\n$$\na\n\nb\n$$\ntail"
-    splitter = BlockSplitter()
-    boundary = splitter(text)
-    assert text[:boundary].endswith("$$\n")
-    assert BlockSplitter()(text[: text.index("y = 2")]) == len("para one\n\n")  # not in a fence
-
-
-def test_splitter_is_incremental_and_equals_one_pass() -> None:
-    text = "a\n\nb\n```\nc\n\n```\nd\n\n" * 50
-    one = BlockSplitter()(text)
-    step = BlockSplitter()
-    for end in range(0, len(text) + 1, 7):
-        step(text[:end])
-    assert step(text) == one == len(text)
-
-
-def test_tilde_fences_and_longer_fences_close_only_on_their_marker() -> None:
-    splitter = BlockSplitter()
-    assert splitter("~~~~\n```\n\n~~~\n\n") == 0  # still inside the ~~~~ fence
-    assert splitter("~~~~\n```\n\n~~~\n\n~~~~\n") == len("~~~~\n```\n\n~~~\n\n~~~~\n")
+from kimi_jupyter.render.live import Progress, text_freeze_point
 
 
 def test_thinking_freezes_at_newlines_or_long_lines() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import pytest
 
 from kimi_jupyter.render.html import render_markdown, render_text, sanitize
@@ -42,20 +45,32 @@ def test_javascript_and_data_links_are_not_links() -> None:
     assert "href" not in out
 
 
-def test_links_get_noopener() -> None:
+def test_links_open_in_a_new_tab_with_noopener() -> None:
     out = render_markdown("[docs](https://platform.kimi.ai/docs)")
-    assert '<a href="https://platform.kimi.ai/docs" rel="noopener noreferrer">docs</a>' in out
+    assert (
+        '<a href="https://platform.kimi.ai/docs" target="_blank" rel="noopener noreferrer">docs</a>'
+    ) in out
 
 
-def test_remote_images_become_plain_links_and_inline_images_stay() -> None:
+def test_images_in_model_text_become_their_alt_text_and_load_nothing() -> None:
     out = render_markdown(
-        "![track](http://remote.invalid/t.png) ![dot](data:image/png;base64,iVBO)"
+        "![track](http://remote.invalid/t.png) ![dot](data:image/png;base64,iVBO) "
+        "![api](/api/kernels) ![](x.png)"
     )
-    assert '<img src="data:image/png;base64,iVBO" alt="dot">' in out
-    assert "remote.invalid" in out
-    assert '<img src="http' not in out
-    assert '<a href="http://remote.invalid/t.png"' in out
+    assert "<img" not in out
+    assert "data:" not in out
+    assert '<a href="http://remote.invalid/t.png" class="kimi-image-link"' in out  # on click
     assert "image: track" in out
+    assert '<span class="kimi-image-alt">image: dot</span>' in out
+    assert '<span class="kimi-image-alt">image: api</span>' in out
+    assert "/api/kernels" not in out
+    assert '<span class="kimi-image-alt">image: x.png</span>' in out
+
+
+def test_mermaid_blocks_are_plain_code() -> None:
+    out = render_markdown('```mermaid\ngraph TD; A["<img src=x>"]-->B\n```')
+    assert out == ('<pre><code>graph TD; A["&lt;img src=x&gt;"]--&gt;B\n</code></pre>\n')
+    assert "mermaid" not in sanitize('<code class="language-mermaid">x</code>')
 
 
 def test_tables_strikethrough_and_alignment() -> None:
@@ -95,3 +110,56 @@ def test_render_text_escapes_and_keeps_lines() -> None:
         render_text('<b onclick="x">a</b>\nb')
         == "&lt;b onclick=&quot;x&quot;&gt;a&lt;/b&gt;<br>\nb"
     )
+
+
+def stock_parser() -> Any:
+    """markdown-it as it was configured before the guards (images and fences aside)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    from kimi_jupyter.render import _markdown
+
+    md = MarkdownIt("js-default")
+    md.enable(["table", "strikethrough"])
+    dollarmath_plugin(md, allow_digits=False, double_inline=True, renderer=_markdown._keep_math)
+    md.add_render_rule("math_inline_double", _markdown._render_inline_display_math)
+    md.add_render_rule("image", _markdown._render_image)
+    return md
+
+
+def test_the_linear_guards_render_what_markdown_it_renders() -> None:
+    """Runs taken at once, label guards, the plain fast path and the table rule change the
+    cost, not the output: random Markdown renders exactly as the stock parser renders it."""
+    from kimi_jupyter.render._markdown import HighlightBudget, parser
+
+    units = [*"ab *_[]()!<>&\\`~$:-#|\n", "http://x", "&amp;", "![", "](", "**", "\n\n", "> ",
+             "- ", "1. ", "| a |", "|---|", "|:-:|", "\n| x | y |\n|--|--|\n", "\\|", "[[", "]]",
+             "[[[", "    ", "\\\\\\", "<<<", "&&", "!!["]  # fmt: skip
+    rng = random.Random(11)
+    stock, ours = stock_parser(), parser()
+    for _ in range(3_000):
+        text = "".join(rng.choice(units) for _ in range(rng.randint(1, 40)))
+        env = {"kimi_highlight": HighlightBudget(0)}
+        assert ours.render(text, env) == stock.render(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> " * 2_000 + "the end",
+        "- " * 5_000 + "the end",
+        "".join("  " * d + f"- item {d}\n" for d in range(60)) + "\nthe end",
+    ],
+)
+def test_deep_nesting_is_shown_as_text_not_dropped(text: str) -> None:
+    out = render_markdown(text)
+    assert "the end" in out  # markdown-it drops everything past its nesting limit
+    assert '<pre class="kimi-deep">' in out
+
+
+def test_a_10000_row_table_keeps_every_row_and_cell_markup() -> None:
+    rows = "".join(f"| {i} | **b{i}** |\n" for i in range(10_000))
+    out = render_markdown("| a | b |\n|--:|---|\n" + rows)
+    assert out.count("<tr>") == 10_001
+    assert '<td style="text-align:right">9999</td>' in out
+    assert "<td><strong>b9999</strong></td>" in out

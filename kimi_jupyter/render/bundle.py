@@ -15,6 +15,7 @@ from kimi_jupyter.events import ToolResult
 from kimi_jupyter.turn import Turn
 
 from .html import HIGHLIGHT_CSS, render_markdown, render_text, sanitize
+from .terminal import strip_terminal
 
 TURN_MIME = "application/vnd.kimi.turn+json"
 TOOL_CSS = (
@@ -55,8 +56,9 @@ def footer_text(turn: Turn) -> str:
 
 
 def one_line(text: str, limit: int = 80) -> str:
-    """Hostile text for a title or a terminal line: no control characters, one line."""
-    flat = " ".join(_CONTROL.sub(" ", text).split())
+    """Hostile text for a title or a terminal line: no escape sequence, no control or bidi
+    character, one line."""
+    flat = " ".join(_CONTROL.sub(" ", strip_terminal(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -110,11 +112,14 @@ def tools_text(results: Sequence[ToolResult]) -> str:
 
 
 def notice(turn: Turn) -> str | None:
-    """What the reader must know about an answer that did not finish normally."""
+    """What the reader must know about an answer that did not finish normally, or that
+    finished with no text at all (say, every token went to thinking)."""
     if turn.status == "stopped":
         return "Stopped: partial answer"
     if turn.status == "failed":
         return f"Failed: {turn.error or 'the answer broke off'}"
+    if not turn.answer.strip():
+        return f"The model returned no answer (finish reason: {turn.finish_reason or 'none'})"
     if turn.finish_reason == "length":
         return "Cut off at the token limit"
     return None
@@ -126,10 +131,14 @@ def turn_record(turn: Turn, session: str) -> dict[str, Any]:
 
 
 def static_bundle(turn: Turn, session: str) -> dict[str, Any]:
-    """text/html + text/plain + the turn record: what the saved notebook keeps."""
-    text = turn.answer or notice(turn) or ""
-    if turn.tool_results:
-        text = "\n\n".join(t for t in (text, tools_text(turn.tool_results)) if t)
+    """text/html + text/plain + the turn record: what the saved notebook keeps.
+
+    text/plain is the answer's Markdown, then the notice in brackets (failed, stopped, cut
+    off, empty) as the HTML shows it, then the tool calls; without escape sequences, as a
+    terminal frontend prints it as it is."""
+    message = notice(turn)
+    parts = (turn.answer, f"[{message}]" if message else "", tools_text(turn.tool_results))
+    text = strip_terminal("\n\n".join(p for p in parts if p))
     return {
         "text/html": static_html(turn),
         "text/plain": text,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from typing import Any
 
 from kimi_jupyter.context import describe
 from kimi_jupyter.conversation import MediaPart, Message, Part, TextPart
+from kimi_jupyter.render.thumbnail import thumbnail_html
 
 _SHOWN_CHARS = 2_000
 
@@ -34,10 +34,7 @@ def dry_run_bundle(message: Message, payload: dict[str, Any]) -> dict[str, str]:
 def _row(index: int, part: Part) -> str:
     label = html.escape(describe(part))
     if isinstance(part, MediaPart) and part.kind == "image_url":
-        data = base64.b64encode(part.data).decode("ascii")
-        body = (
-            f"<img src='data:{part.mime};base64,{data}' style='max-width:160px;max-height:120px'>"
-        )
+        body = thumbnail_html(part.data, describe(part))  # a few kB, not the image
     elif isinstance(part, MediaPart):
         body = "(video)"
     else:

@@ -18,52 +18,10 @@ from kimi_jupyter.events import (
 )
 from kimi_jupyter.render.bundle import one_line, thinking_summary
 
-_FENCES = ("```", "~~~")
-
-
-class BlockSplitter:
-    """Finds the end of the last finished Markdown block, scanning each line once.
-
-    A block ends at a blank line or a closing code fence, but never inside a fence or a
-    `$$` math block, so a frozen block renders the same way on its own.
-    """
-
-    def __init__(self) -> None:
-        self._pos = 0
-        self._fence = ""
-        self._in_math = False
-        self.boundary = 0
-
-    def __call__(self, text: str) -> int:
-        while (end := text.find("\n", self._pos)) >= 0:
-            line = text[self._pos : end].strip()
-            self._pos = end + 1
-            self._scan(line)
-        return self.boundary
-
-    @property
-    def in_plain_text(self) -> bool:
-        """Outside code fences and math blocks (where cutting a line would change it)."""
-        return not self._fence and not self._in_math
-
-    def _scan(self, line: str) -> None:
-        if self._fence:
-            if line.startswith(self._fence) and not line.strip(self._fence[0]):
-                self._fence = ""
-                self.boundary = self._pos
-        elif line.startswith(_FENCES):
-            marker = line[0]
-            self._fence = marker * (len(line) - len(line.lstrip(marker)))
-        elif line.startswith("$$") and not (len(line) > 2 and line.endswith("$$")):
-            self._in_math = not self._in_math
-            if not self._in_math:
-                self.boundary = self._pos
-        elif not line and not self._in_math:
-            self.boundary = self._pos
-
 
 def text_freeze_point(text: str, start: int, max_tail: int = 800) -> int:
-    """For plain text (thinking): freeze at the last newline, or a space when a line runs long."""
+    """For plain text (thinking): freeze at the last newline, or when a line runs long at a
+    space, or anywhere (so the tail stays under `max_tail` whatever the text)."""
     newline = text.rfind("\n", start)
     if newline >= 0:
         return newline + 1
@@ -71,6 +29,7 @@ def text_freeze_point(text: str, start: int, max_tail: int = 800) -> int:
         space = text.rfind(" ", start)
         if space > start:
             return space + 1
+        return len(text) - max_tail // 4
     return start
 
 

@@ -1,7 +1,8 @@
 """Plain-text streaming for terminal IPython and frontends that cannot show widgets.
 
 A listener of a `run.AnswerRun` (`add`); an approval is asked on the terminal (y/N) and the
-answer goes back through `control`."""
+answer goes back through `control`. Model and server text is printed without escape
+sequences or control characters (`terminal.py`): only our own dimming reaches the terminal."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kimi_jupyter.events import (
     ToolStarted,
 )
 from kimi_jupyter.render.bundle import footer_text, notice, one_line, result_title, thinking_summary
+from kimi_jupyter.render.terminal import TerminalFilter, strip_terminal
 from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEvent
 from kimi_jupyter.turn import Turn
 
@@ -44,17 +46,19 @@ class TextView:
         self._ask = ask
         self._control = control
         self._state = "start"
+        self._thinking, self._answer = TerminalFilter(), TerminalFilter()
 
     def add(self, event: RunEvent) -> None:
         if isinstance(event, ReasoningDelta):
-            text = event.text
+            text = self._thinking.feed(event.text)
             if self._state in ("start", "tool"):
                 self._write(_DIM if self._color else "Thinking: ")
                 self._state, text = "thinking", text.removeprefix(STEP_BREAK)
             self._write(text)
         elif isinstance(event, ContentDelta):
-            text = event.text
+            text = self._answer.feed(event.text)
             if self._state == "thinking":
+                self._thinking.flush()
                 self._write((_RESET if self._color else "") + "\n\n")
             if self._state != "answering":
                 text = text.removeprefix(STEP_BREAK)  # a line of its own already ends there
@@ -83,21 +87,24 @@ class TextView:
         return answer.strip().lower() in ("y", "yes")
 
     def notify(self, text: str) -> None:
-        self._write(f"[{text}]\n")
+        self._write(f"[{strip_terminal(text)}]\n")
 
     def finish(self, turn: Turn) -> None:
         if self._state == "thinking" and self._color:
             self._write(_RESET)
+        self._thinking.flush()
+        self._answer.flush()
+        answer = strip_terminal(turn.answer)
         lines = ["", ""]
         if turn.reasoning and self._state == "start":  # not streamed (--no-stream): summarise
             tokens = turn.usage.reasoning_tokens if turn.usage else None
-            lines = [f"({thinking_summary(turn.timings.reasoning, tokens)})", "", turn.answer, ""]
+            lines = [f"({thinking_summary(turn.timings.reasoning, tokens)})", "", answer, ""]
         elif self._state == "start":
-            lines = [turn.answer, ""]
+            lines = [answer, ""]
         message = notice(turn)
         if message:
-            lines.append(f"[{message}]")
-        lines.append(f"— {footer_text(turn)}")
+            lines.append(f"[{strip_terminal(message)}]")
+        lines.append(f"— {strip_terminal(footer_text(turn))}")
         self._write("\n".join(lines) + "\n")
 
     def _line(self, text: str) -> None:

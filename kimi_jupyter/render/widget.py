@@ -1,8 +1,10 @@
 """The live view: ipywidgets core widgets only, so it works wherever widgets do.
 
-Traffic grows linearly with the answer: finished blocks are frozen into their own widgets
-(several at once per repaint, in pages of at most `PAGE` so no children list grows without
-bound), only the unfinished tail is resent, and repaints are coalesced to at most one per
+Work and traffic grow linearly with the answer: finished blocks, and the complete lines or
+rows of a block still open, are frozen into their own widgets (`chunks.py`; several at once
+per repaint, in pages of at most `PAGE` so no children list grows without bound), only the
+open tail, kept to about a kilobyte whatever the text, is rendered and resent, code is
+coloured within one budget per answer, and repaints are coalesced to at most one per
 `interval` seconds; `finish` always flushes. Widgets share one Layout and one Style, since
 each of those is a widget (a message) of its own. Tool calls are rare: each one gets its own
 foldable panel (`tool_panel.py`) at once, between the thinking and the answer.
@@ -21,56 +23,76 @@ from typing import Any, Protocol
 from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolFinished, ToolStarted
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import TOOL_CSS, one_line
-from kimi_jupyter.render.html import HIGHLIGHT_CSS, render_markdown, render_text
-from kimi_jupyter.render.live import BlockSplitter, Progress, text_freeze_point
+from kimi_jupyter.render.chunks import MarkdownChunker, Piece, PlainChunker
+from kimi_jupyter.render.html import HIGHLIGHT_CSS, HighlightBudget, render_markdown, render_text
+from kimi_jupyter.render.live import Progress
 from kimi_jupyter.render.tool_panel import ToolPanels
 from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
 
 PAGE = 32
+LIVE_HIGHLIGHT_CHARS = 200_000
 _CSS = (
     "<style>.kimi-live .kimi-thinking{opacity:.75;font-size:.92em}"
-    ".kimi-live .kimi-status{opacity:.7;font-size:.85em}" + TOOL_CSS + HIGHLIGHT_CSS + "</style>"
+    ".kimi-live .kimi-status{opacity:.7;font-size:.85em}"
+    ".kimi-live .kimi-joined thead{display:none}"
+    ".kimi-live .kimi-joined>:first-child{margin-top:0}" + TOOL_CSS + HIGHLIGHT_CSS + "</style>"
 )
 
 
 class _Pane:
-    """A growing text: frozen widgets in pages, then one tail widget that is repainted."""
+    """A growing text: frozen widgets in pages, then one tail widget that is repainted.
 
-    def __init__(self, factory: Callable[[str], Any], render: Callable[[str], str],
-                 freeze: Callable[[str, int], int]) -> None:  # fmt: skip
+    The chunker decides what is frozen; only its open tail (a bounded size) is rendered
+    again on each repaint, so the work for a whole answer is linear in its length.
+    """
+
+    def __init__(self, factory: Callable[[str], Any], render: Callable[[Piece, bool], str],
+                 chunker: PlainChunker | MarkdownChunker) -> None:  # fmt: skip
         import ipywidgets as w
 
-        self._factory, self._render, self._freeze = factory, render, freeze
-        self._pieces: list[str] = []
+        self._factory, self._render, self._chunker = factory, render, chunker
+        self._incoming: list[str] = []
+        self._painted: list[str] = []
         self.pending = 0
-        self.text = ""
-        self._frozen = 0
+        self.rendered = 0  # characters handed to `render` so far: linear in the text
+        self._tail_chars = 0
         self._tail = factory("")
         self._pages: list[Any] = []
         self.box = w.VBox([self._tail])
         self.widgets: list[Any] = [self._tail, self.box]
 
+    @property
+    def text(self) -> str:
+        """Everything painted so far."""
+        return "".join(self._painted)
+
     def append(self, text: str) -> None:
-        self._pieces.append(text)
+        self._incoming.append(text)
         self.pending += len(text)
 
     @property
     def tail_size(self) -> int:
-        return len(self.text) - self._frozen + self.pending
+        return self._tail_chars + self.pending
 
-    def repaint(self, *, final: bool = False) -> None:
-        if self._pieces:
-            self.text += "".join(self._pieces)
-            self._pieces.clear()
-            self.pending = 0
-        boundary = self._freeze(self.text, self._frozen)
-        if boundary > self._frozen:
-            self._add_frozen(self._render(self.text[self._frozen : boundary]))
-            self._frozen = boundary
-        tail = self.text[self._frozen :]
-        value = self._render(tail) if tail.strip() else ""
+    def repaint(self) -> None:
+        if not self._incoming:
+            return
+        new = "".join(self._incoming)
+        self._incoming.clear()
+        self.pending = 0
+        self._painted.append(new)
+        for piece in self._chunker.feed(new):
+            if piece.source.strip():
+                self._add_frozen(self._rendered(piece, True))
+        tail = self._chunker.tail()
+        self._tail_chars = len(tail.source)
+        value = self._rendered(tail, False) if tail.source.strip() else ""
         if value != self._tail.value:
             self._tail.value = value
+
+    def _rendered(self, piece: Piece, frozen: bool) -> str:
+        self.rendered += len(piece.source)
+        return self._render(piece, frozen)
 
     def _add_frozen(self, value: str) -> None:
         import ipywidgets as w
@@ -121,8 +143,8 @@ class LiveView:
         self._control = control
         html_widget = lambda value: w.HTML(value, layout=layout, style=html_style)  # noqa: E731
         math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
-        self.thinking = _Pane(html_widget, _thinking_html, text_freeze_point)
-        self.answer = _Pane(math_widget, render_markdown, _block_freeze())
+        self.thinking = _Pane(html_widget, _thinking_html, PlainChunker())
+        self.answer = _Pane(math_widget, _answer_renderer(), MarkdownChunker())
         self._style = w.HTML(_CSS, layout=layout, style=html_style)  # sent once
         self.status = w.HTML(_status_html(self.progress.status_text(self.progress.started)))
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
@@ -245,29 +267,20 @@ class LiveView:
                     part.close()
 
 
-def _block_freeze(max_tail: int = 1500) -> Callable[[str, int], int]:
-    """Freeze the finished blocks at each repaint (so never more widgets than repaints).
+def _answer_renderer() -> Callable[[Piece, bool], str]:
+    """Markdown pieces of one answer, sharing one highlighting budget: every time the tail is
+    rendered again counts, so colouring costs a bounded amount whatever the answer is."""
+    budget = HighlightBudget(LIVE_HIGHLIGHT_CHARS)
 
-    A paragraph longer than `max_tail` is cut after a sentence while it streams, so the tail
-    stays small; the saved output renders the whole text again, so the cut never persists.
-    """
-    splitter = BlockSplitter()
+    def render(piece: Piece, frozen: bool) -> str:
+        value = render_markdown(piece.source, highlight=budget)
+        return f"<div class='kimi-joined'>{value}</div>" if piece.joined else value
 
-    def freeze(text: str, start: int) -> int:
-        boundary = splitter(text)
-        if boundary > start:
-            return boundary
-        if len(text) - start > max_tail and splitter.in_plain_text:
-            cut = text.rfind(". ", start, len(text) - max_tail // 2)
-            if cut > start:
-                return cut + 2
-        return start
-
-    return freeze
+    return render
 
 
-def _thinking_html(text: str) -> str:
-    return f"<div class='kimi-thinking'>{render_text(text)}</div>"
+def _thinking_html(piece: Piece, frozen: bool) -> str:
+    return f"<div class='kimi-thinking'>{render_text(piece.source)}</div>"
 
 
 def _status_html(text: str) -> str:
