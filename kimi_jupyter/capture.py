@@ -3,6 +3,10 @@
 With the inline backend a figure is closed once its cell ends, so `@last` cannot look the
 figure up later: it has to be recorded as it is displayed. Only image/png, image/jpeg and
 text/plain are kept, for the last few cells, within a byte budget.
+
+`@last` is the previous cell that is not a question (`%%kimi`/`%kimi` cells are skipped,
+so asking twice about the same plot works): if that cell displayed nothing, `@last` says
+so instead of reaching further back, and its text names the cell (`In[7]`).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_jupyter.conversation import MediaPart, Part, TextPart
+from kimi_jupyter.conversation import Part, TextPart
 from kimi_jupyter.errors import KimiError
+from kimi_jupyter.mentions import is_question
 
 KEPT_MIMES = ("image/png", "image/jpeg", "text/plain")
 _TEXT_LIMIT = 4_000
@@ -27,9 +32,14 @@ class CellRecord:
     code: str
     shown: list[tuple[str, bytes | str]] = field(default_factory=list)
     error: str | None = None
+    number: int | None = None  # its `In[n]`, when the cell was stored in the history
 
     def size(self) -> int:
         return sum(len(data) for _, data in self.shown)
+
+    @property
+    def label(self) -> str:
+        return f"In[{self.number}]" if self.number is not None else "the previous cell"
 
 
 class CellCapture:
@@ -77,8 +87,11 @@ class CellCapture:
 
     def post_run_cell(self, result: Any) -> None:
         cell, self._current = self._current, None
-        if cell is None or _is_kimi_cell(cell.code):
+        if cell is None or is_question(cell.code):
             return  # asking about @last must not make the question itself "last"
+        info = getattr(result, "info", None)
+        if getattr(info, "store_history", False):
+            cell.number = getattr(result, "execution_count", None)
         shell = getattr(self, "_shell", None)
         value = result.result
         # An object with `_ipython_display_` showed itself through display_pub (recorded
@@ -99,21 +112,42 @@ class CellCapture:
         self._current = current
 
     def last_parts(self) -> list[Part]:
-        """Everything the previous cell displayed, as content parts."""
-        cell = next((c for c in reversed(self.cells) if c.shown), None)
-        if cell is None:
-            raise KimiError("@last: the previous cells displayed nothing to send")
+        """Everything the previous cell displayed, as content parts (images within the
+        converters' limits)."""
+        from kimi_jupyter.context import Limits
+        from kimi_jupyter.context.media import media_part
+
+        cell = self._previous()
         parts: list[Part] = [
-            TextPart(f"@last: what this cell displayed:\n```python\n{cell.code}\n```")
+            TextPart(f"@last: the output of {cell.label}\n```python\n{cell.code}\n```")
         ]
+        limits = Limits()
         for mime, data in cell.shown:
             if mime == "text/plain":
                 text = data if isinstance(data, str) else data.decode("utf-8", "replace")
                 parts.append(TextPart(text[:_TEXT_LIMIT]))
             else:
                 raw = base64.b64decode(data) if isinstance(data, str) else data
-                parts.append(MediaPart(raw, mime))
+                parts.append(media_part(raw, f"@last ({cell.label})", limits))
         return parts
+
+    def _previous(self) -> CellRecord:
+        """The previous cell that is not a question, if it displayed something."""
+        if not self.cells:
+            raise KimiError(
+                "@last: the previous cells displayed nothing (none has run since the "
+                "extension was loaded)"
+            )
+        cell = self.cells[-1]
+        if cell.shown:
+            return cell
+        if cell.error is not None:
+            hint = "; it raised an error: mention @error"
+        else:
+            older = next((c for c in reversed(self.cells) if c.shown), None)
+            hint = f"; {older.label} did: run it again to ask about it" if older else ""
+        where = f" ({cell.label})" if cell.number is not None else ""
+        raise KimiError(f"@last: the previous cell{where} displayed nothing{hint}")
 
     def error_parts(self) -> list[Part]:
         """The last traceback (no colour codes) and the code of the cell that raised it."""
@@ -133,8 +167,3 @@ def _user_traceback(error: BaseException) -> str:
     while tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith("IPython."):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(error), error, tb)).strip()
-
-
-def _is_kimi_cell(code: str) -> bool:
-    stripped = code.lstrip()
-    return stripped.startswith(("%%kimi", "%kimi"))

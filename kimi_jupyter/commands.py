@@ -8,12 +8,23 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import json
+import os
+import shlex
+import warnings
 from pathlib import Path
 from typing import Any
 
 from kimi_jupyter._record import Record
 from kimi_jupyter.context import describe
-from kimi_jupyter.conversation import Exchange, MediaPart, Message, Session, Sessions
+from kimi_jupyter.conversation import (
+    Exchange,
+    MediaPart,
+    Message,
+    Session,
+    Sessions,
+    check_session_name,
+)
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import Usage
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
@@ -32,6 +43,7 @@ def _bundle(lines: list[str]) -> dict[str, str]:
 
 def _existing(sessions: Sessions, name: str) -> Session:
     if name not in sessions:
+        check_session_name(name)  # a name no session can have says so, not "no session"
         known = ", ".join(sessions.names()) or "none yet"
         raise KimiError(f"no session {name!r} (sessions: {known})")
     return sessions.get(name)
@@ -74,16 +86,13 @@ def history(sessions: Sessions, name: str) -> dict[str, str]:
 
 
 def _thumbnails(message: Message) -> str:
-    """Small inline copies of the images a turn sent (our own bytes, not model output)."""
+    """Previews of the images a turn sent, a few kB each whatever their size."""
+    from kimi_jupyter.render.thumbnail import thumbnail_html
+
     if isinstance(message.content, str):
         return ""
     images = [p for p in message.content if isinstance(p, MediaPart) and p.kind == "image_url"]
-    return "".join(
-        f"<img src='data:{p.mime};base64,{base64.b64encode(p.data).decode('ascii')}' "
-        "style='max-height:64px;max-width:96px;margin:2px' "
-        f"title='{html.escape(describe(p))}'>"
-        for p in images
-    )
+    return "".join(thumbnail_html(p.data, describe(p)) for p in images)
 
 
 def list_sessions(sessions: Sessions) -> dict[str, str]:
@@ -153,7 +162,8 @@ def save(sessions: Sessions, name: str, path: str) -> dict[str, str]:
     with session.lock:
         system, exchanges = session.system, list(session.exchanges)
     for exchange in exchanges:
-        cell = nbformat.v4.new_code_cell(f"%%kimi -s {name}\n{_prompt_text(exchange.prompt)}")
+        line = f"%%kimi -s {shlex.quote(name)}"  # the magic splits its line as a shell does
+        cell = nbformat.v4.new_code_cell(f"{line}\n{_prompt_text(exchange.prompt)}")
         cell.metadata["kimi"] = {"version": SAVE_VERSION, **exchange.to_json(media)}
         cell.outputs = [
             nbformat.v4.new_output("display_data", data=static_bundle(exchange.turn, name))
@@ -169,7 +179,7 @@ def save(sessions: Sessions, name: str, path: str) -> dict[str, str]:
             for digest, part in kept.items()
         },
     }
-    nbformat.write(notebook, str(target))
+    _write(target, nbformat.writes(notebook))
     lines = [f"Saved {len(exchanges)} turn(s) of {name!r} to {target}."]
     if len(kept) < len(media):
         lines.append(f"{len(media) - len(kept)} media part(s) over {_MB} MB were left out.")
@@ -183,30 +193,93 @@ def load(sessions: Sessions, name: str, path: str) -> dict[str, str]:
     outputs (or one saved before `metadata.kimi` existed) gives each exchange its turn
     record and the cell's text as the prompt.
     """
-    import nbformat
-
+    check_session_name(name)
     target = Path(path).expanduser()
-    try:
-        notebook = nbformat.read(str(target), as_version=4)
-    except (OSError, ValueError) as exc:
-        raise KimiError(f"cannot read {target}: {exc}") from None
+    notebook = _read_notebook(target)
     try:
         saved = Record(notebook.metadata.get("kimi") or {}, "metadata.kimi")
         system, media = saved.optional_text("system"), _media(saved)
         exchanges = [
             exchange
             for i, cell in enumerate(notebook.cells)
-            if cell.cell_type == "code"
+            if cell.get("cell_type") == "code"
             for exchange in _exchanges(cell, media, f"cell {i + 1}")
         ]
     except KimiError as exc:
         raise KimiError(f"cannot load {target.name}: {exc}") from None
     if not exchanges:
-        raise KimiError(f"{target.name} has no Kimi outputs to load")
+        raise KimiError(
+            f"{target.name} has no Kimi outputs to load (no cell holds a %%kimi answer)"
+        )
+    replaced = len(sessions.get(name).exchanges) if name in sessions else 0
     session = sessions.new(name, system=system)
     for exchange in exchanges:
         session.record(exchange)
-    return _bundle([f"Loaded {len(exchanges)} turn(s) from {target.name} into {name!r}."])
+    line = f"Loaded {len(exchanges)} turn(s) from {target.name} into {name!r}"
+    if replaced:
+        line += f"; replaced session {name!r} ({replaced} turn{'s' if replaced != 1 else ''})"
+    return _bundle([line + "."])
+
+
+def _write(target: Path, text: str) -> None:
+    """Write through a temporary file beside `target`: a failure leaves no half notebook."""
+    if target.is_dir():
+        raise KimiError(f"cannot save to {target}: it is a folder")
+    if not target.parent.is_dir():
+        raise KimiError(f"cannot save to {target}: the folder {target.parent} does not exist")
+    temporary = target.with_name(f".{target.name}.kimi-partial")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise KimiError(f"cannot save to {target}: {exc.strerror or exc}") from None
+
+
+def _read_notebook(target: Path) -> Any:
+    """The nbformat 4 notebook at `target`; every way it can fail is one line."""
+    import nbformat
+
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError:
+        raise KimiError(f"cannot load {target}: no such file") from None
+    except IsADirectoryError:
+        raise KimiError(f"cannot load {target}: it is a folder") from None
+    except OSError as exc:
+        raise KimiError(f"cannot load {target}: {exc.strerror or exc}") from None
+    data = _notebook_json(raw, target.name)
+    try:
+        with warnings.catch_warnings():  # nbformat warns about fixable details on stderr
+            warnings.simplefilter("ignore")
+            return nbformat.reads(raw.decode("utf-8-sig"), as_version=4)
+    except (nbformat.ValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        version = f"nbformat {data['nbformat']}.{data.get('nbformat_minor', 0)}"
+        raise KimiError(
+            f"cannot load {target.name}: not a valid {version} notebook ({detail})"
+        ) from None
+
+
+def _notebook_json(raw: bytes, name: str) -> dict[str, Any]:
+    """The file's JSON, checked to be an nbformat 4 notebook before nbformat reads it."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise KimiError(f"cannot load {name}: it is not a text file") from None
+    except json.JSONDecodeError as exc:
+        where = f"{exc.msg.removesuffix(' at')}, line {exc.lineno} column {exc.colno}"
+        raise KimiError(
+            f"cannot load {name}: it is not valid JSON ({where}); is the file complete?"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("nbformat"), int):
+        raise KimiError(f"cannot load {name}: it is JSON, but not a Jupyter notebook")
+    if data["nbformat"] != 4:
+        raise KimiError(
+            f"cannot load {name}: it is an nbformat {data['nbformat']} notebook, and %kimi "
+            "load reads nbformat 4 (what %kimi save writes)"
+        )
+    return data
 
 
 def _media(saved: Record) -> dict[str, MediaPart]:

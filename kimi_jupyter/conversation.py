@@ -7,7 +7,12 @@ Rules that the API enforces and this module owns:
   `tool_calls` carries `reasoning_content` (else HTTP 400), and with `keep: "all"` every
   assistant message does; otherwise reasoning is not replayed;
 - the oldest turns are dropped to fit the context window, never the system message and
-  never half of a turn (a tool exchange lives inside one turn).
+  never half of a turn (a tool exchange lives inside one turn);
+- media is counted at what a vision model charges (`_media.media_tokens`: one token per
+  28×28 pixels). Earlier turns replay their images and videos newest first, while they fit
+  `Session.media_budget` bytes and the window; an older turn's media is then replaced by a
+  one-line note and its text kept (the turn is dropped only if even its text does not fit).
+  A request carries at most `BODY_MEDIA_BYTES` of base64 media (Kimi takes 100 MB bodies).
 """
 
 from __future__ import annotations
@@ -15,18 +20,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast, get_args
 
+from ._media import base64_size, media_note, media_tokens, megabytes
 from ._record import Record
 from .config import Settings
-from .errors import ContextLengthError
+from .errors import ContextError, ContextLengthError, KimiError
 from .turn import ToolCall, Turn
 
 Role = Literal["system", "user", "assistant", "tool"]
 _ROLES: tuple[Role, ...] = get_args(Role)
-IMAGE_TOKENS = 1_000  # a flat, generous estimate until images are measured by size
+REPLAY_MEDIA_BYTES = 16_000_000  # media earlier turns may replay in one request (raw bytes)
+BODY_MEDIA_BYTES = 90_000_000  # base64 media in one request; Kimi's body limit is 100 MB
 
 
 @dataclass(frozen=True)
@@ -137,15 +145,29 @@ class Message:
         )
 
     def estimate_tokens(self) -> int:
-        """A cheap upper-leaning estimate: UTF-8 bytes / 3, images at a flat rate."""
+        """A cheap upper-leaning estimate: UTF-8 bytes / 3, media by pixel size."""
         if isinstance(self.content, str):
             size, media = len(self.content.encode()), 0
         else:
             size = sum(len(p.text.encode()) for p in self.content if isinstance(p, TextPart))
-            media = sum(IMAGE_TOKENS for p in self.content if isinstance(p, MediaPart))
+            media = sum(media_tokens(p.data, p.mime) for p in self.media())
         size += len((self.reasoning or "").encode())
         size += sum(len(c.arguments) + len(c.name) for c in self.tool_calls)
         return size // 3 + media + 8
+
+    def media(self) -> list[MediaPart]:
+        """The images and videos this message carries."""
+        content = self.content
+        return [] if isinstance(content, str) else [p for p in content if isinstance(p, MediaPart)]
+
+    def without_media(self) -> Message:
+        """This message with each image or video replaced by a one-line note (for replay)."""
+        if not self.media():
+            return self
+        content = cast(tuple[Part, ...], self.content)
+        notes = (TextPart(media_note(p.data, p.mime)) if isinstance(p, MediaPart) else p
+                 for p in content)  # fmt: skip
+        return replace(self, content=tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -214,7 +236,13 @@ class Options:
 
 
 class Session:
-    """A named conversation held in the kernel process."""
+    """A named conversation held in the kernel process.
+
+    `media_budget` is how many bytes of images and videos earlier turns may replay in one
+    request (newest first); older media is replaced by a note, its turn's text kept.
+    """
+
+    media_budget: int = REPLAY_MEDIA_BYTES
 
     def __init__(self, name: str, system: str | None = None) -> None:
         self.name = name
@@ -284,23 +312,44 @@ class Session:
                 f"the model's {settings.context_window:,}-token window leaves {budget:,}",
                 status=400,
             )
-        kept = _fit(history, budget - fixed)
-        messages = [*head, *(m for e in kept for m in e.messages()), prompt, *replies]
+        sent = base64_size(_media_bytes([prompt, *replies]))
+        if sent > BODY_MEDIA_BYTES:
+            raise ContextError(
+                f"the images and videos of this message come to {megabytes(sent)} as base64, "
+                f"over the {megabytes(BODY_MEDIA_BYTES)} one request may carry; "
+                "send fewer or smaller files"
+            )
+        room = (BODY_MEDIA_BYTES - sent) * 3 // 4
+        replayed, dropped = _fit(history, budget - fixed, min(self.media_budget, room))
+        messages = [*head, *replayed, prompt, *replies]
         payload = build_payload(messages, settings, options)
-        return payload, len(history) - len(kept)
+        return payload, dropped
 
 
-def _fit(history: list[Exchange], budget: int) -> list[Exchange]:
-    kept: list[Exchange] = []
+def _fit(history: list[Exchange], budget: int, media_budget: int) -> tuple[list[Message], int]:
+    """The messages of the newest exchanges that fit `budget` tokens, and how many older
+    exchanges were left out. Media replays while it fits `media_budget` bytes; from the first
+    exchange whose media does not fit (bytes or tokens), older media is replaced by notes."""
+    kept: list[list[Message]] = []
     used = 0
     for exchange in reversed(history):
-        cost = sum(m.estimate_tokens() for m in exchange.messages())
+        messages = list(exchange.messages())
+        nbytes = _media_bytes(messages)
+        cost = sum(m.estimate_tokens() for m in messages)
+        if nbytes and (nbytes > media_budget or used + cost > budget):
+            messages = [m.without_media() for m in messages]
+            cost = sum(m.estimate_tokens() for m in messages)
+            nbytes = media_budget = 0
         if used + cost > budget:
             break
-        kept.append(exchange)
+        kept.append(messages)
         used += cost
-    kept.reverse()
-    return kept
+        media_budget -= nbytes
+    return [m for messages in reversed(kept) for m in messages], len(history) - len(kept)
+
+
+def _media_bytes(messages: Sequence[Message]) -> int:
+    return sum(len(part.data) for message in messages for part in message.media())
 
 
 def build_payload(
@@ -342,8 +391,33 @@ def build_payload(
     return payload
 
 
+_SESSION_NAME_CHARS = 100
+
+
+def check_session_name(name: object) -> str:
+    """`name` if it can name a session; else a one-line `KimiError`.
+
+    Spaces and quotes are fine (`%%kimi -s "my session"`; a saved notebook quotes the name
+    in its `%%kimi -s` lines). Refused: an empty name, one over 100 characters, spaces at
+    either end, and control or invisible formatting characters (a newline would break the
+    `%%kimi` line, bidi overrides disguise names in listings).
+    """
+    if (
+        isinstance(name, str)
+        and 0 < len(name) <= _SESSION_NAME_CHARS
+        and name == name.strip()
+        and not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in name)
+    ):
+        return name
+    raise KimiError(
+        f"{name!r} cannot name a session: use 1 to {_SESSION_NAME_CHARS} printable "
+        "characters, without spaces at either end"
+    )
+
+
 class Sessions:
-    """Named sessions; the kernel's are `KernelContext.current().sessions`."""
+    """Named sessions; the kernel's are `KernelContext.current().sessions`. Names are checked
+    by `check_session_name` when a session is made."""
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
@@ -353,14 +427,14 @@ class Sessions:
         with self._lock:
             session = self._sessions.get(name)
             if session is None:
-                session = self._sessions[name] = Session(name, system)
+                session = self._sessions[check_session_name(name)] = Session(name, system)
             elif system is not None:
                 session.system = system
             return session
 
     def new(self, name: str = "default", *, system: str | None = None) -> Session:
         with self._lock:
-            session = self._sessions[name] = Session(name, system)
+            session = self._sessions[check_session_name(name)] = Session(name, system)
             return session
 
     def names(self) -> list[str]:

@@ -4,7 +4,11 @@ Grammar: `@name`, then any of `.attr`, `["key"]`, `['key']`, `[0]`, `[-1]`. So `
 `@df.T`, `@results["auc"]`, `@Out[3]`, `@In[3]` and `@_` all work; `@last` and `@error`
 are answered by providers the caller passes in. Only attribute and item access happen (never
 a call). An `@word` whose name is not defined (an e-mail address, a decorator in a code
-question) stays plain text; a defined name whose attribute or item is missing is an error.
+question) stays plain text; a defined name whose attribute or item is missing, or whose
+access raises anything at all, is a one-line `MentionError` naming the mention.
+
+`@In[n]` is cell n; negative indices count back over the code cells that are not questions
+(`%%kimi`/`%kimi`, as `@last` does), so `@In[-1]` is never the asking cell itself.
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _STEP = rf"\.{_NAME}|\[(?:-?\d+|\"[^\"\n]*\"|'[^'\n]*')\]"
 _MENTION = re.compile(rf"(?<![\w@.]){re.escape('@')}(?P<name>{_NAME})(?P<path>(?:{_STEP})*)")
 _STEPS = re.compile(_STEP)
+# A question, as typed (`%%kimi`, `%kimi`) or as IPython stores it in `In`.
+_QUESTION = re.compile(
+    r"^\s*%%?kimi\b|get_ipython\(\)\.run_(?:cell|line)_magic\(\s*['\"]kimi['\"]", re.M
+)
+
+
+def is_question(code: str) -> bool:
+    """Whether a cell (as typed, or as stored in `In`) asks Kimi with `%%kimi`/`%kimi`."""
+    return _QUESTION.search(code) is not None
 
 
 class MentionError(KimiError):
@@ -63,6 +76,8 @@ def resolve(
     value = provider() if provider is not None else namespace.get(mention.name, NOT_FOUND)
     if value is NOT_FOUND:
         return NOT_FOUND
+    if mention.name == "In" and provider is None and isinstance(value, list):
+        value = Inputs(value)
     for step in mention.path:
         value = _step(value, step, mention)
     return value
@@ -79,10 +94,40 @@ def _step(value: Any, step: str | int, mention: Mention) -> Any:
             raise MentionError(
                 f"{mention.text}: {type(value).__name__} has no attribute {attribute!r}"
             ) from None
+        # A property is user code: it may raise anything, and the prompt must still go.
+        except Exception as exc:
+            raise MentionError(
+                f"{mention.text}: reading .{attribute} raised {_one_line(exc)}"
+            ) from exc
     try:
         return value[step]
     except (KeyError, IndexError, TypeError) as exc:
         raise MentionError(f"{mention.text}: {_describe_missing(value, step, exc)}") from None
+    except Exception as exc:  # `__getitem__` is user code too
+        raise MentionError(f"{mention.text}: reading [{step!r}] raised {_one_line(exc)}") from exc
+
+
+class Inputs(list[str]):
+    """`In` as mentions read it: `[n]` is cell n, negative indices count back over the code
+    cells that are not questions (so `@In[-1]` is the last one before the question)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, int) or index >= 0:
+            return super().__getitem__(index)
+        code = [text for text in self if text.strip() and not is_question(text)]
+        if -index > len(code):
+            raise IndexError(f"there are {len(code)} code cells before this question")
+        return code[index]
+
+
+def _one_line(exc: BaseException) -> str:
+    try:
+        message = " ".join(str(exc).split())
+    # An exception whose __str__ raises (user code again) is still named by its type.
+    except Exception:  # noqa: BLE001
+        message = ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:
@@ -97,6 +142,8 @@ def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:
         return f"no entry {step} (there are {len(keys)}: … {shown})"
     if isinstance(exc, TypeError):
         return f"{type(value).__name__} cannot be indexed with {step!r}"
+    if isinstance(value, Inputs) and exc.args:
+        return f"no cell {step} ({exc.args[0]})"
     return f"no entry {step!r} in this {type(value).__name__}"
 
 

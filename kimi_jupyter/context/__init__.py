@@ -11,8 +11,11 @@ Built in: matplotlib figures/axes/subfigures and seaborn grids (PNG, same bytes 
 same figure), PIL images, image-shaped NumPy arrays, PNG/JPEG/WebP/GIF bytes and files,
 video bytes and files (MP4, MOV, WebM, MPEG, AVI, FLV, WMV, 3GP), pandas and polars
 frames (one compact JSON part), `_repr_png_`/`_repr_jpeg_`/`_repr_markdown_` objects,
-strings, dicts and lists; anything else is its `repr`, truncated. Objects that cannot be
-sent raise `ContextError` with a one-line message. `register()` adds converters; the
+strings, dicts and lists; anything else is its `repr`, truncated. Images are downscaled
+into `Limits.max_image` and re-encoded until they weigh at most `Limits.max_image_bytes`;
+videos over `Limits.max_video_bytes` or the `Limits.max_video` box are refused. Objects
+that cannot be sent (or whose converter raises anything) raise `ContextError` with a
+one-line message naming them. `register()` adds converters; the
 newest matching one wins. Importing this package imports none of the libraries above.
 """
 

@@ -14,13 +14,19 @@ MIN_TEXT_CHARS = 256  # the smallest summary of a DataFrame (name, type, shape) 
 class Limits:
     """How much one mentioned object may add to a request.
 
-    `max_image` is a (width, height) box that images are downscaled into. `max_rows_sample`
-    bounds the rows a DataFrame summary reads, so huge frames cost what small ones do.
-    `max_decode_pixels` bounds the images decoded to be downscaled (memory grows with it).
+    Images: `max_image` is the (width, height) box they are downscaled into (Kimi's
+    recommended 4K), `max_image_bytes` the most one encoded image may weigh (a bigger one is
+    re-encoded as JPEG, or WebP if it has transparency, then shrunk until it fits), and
+    `max_decode_pixels` bounds what is decoded at all (memory grows with it). Videos cannot
+    be re-encoded here: one over `max_video_bytes`, or larger than the `max_video` box
+    (Kimi's recommended 2K, either orientation), is refused. `max_rows_sample` bounds the
+    rows a DataFrame summary reads, so huge frames cost what small ones do.
     """
 
     max_text_chars: int = 6_000
     max_image: tuple[int, int] = (4096, 2160)
+    max_image_bytes: int = 3_000_000
+    max_video: tuple[int, int] = (2048, 1080)
     max_video_bytes: int = 50_000_000
     max_rows_sample: int = 10_000
     head_rows: int = 5
@@ -32,8 +38,10 @@ class Limits:
         if self.max_text_chars < MIN_TEXT_CHARS:
             least, value = MIN_TEXT_CHARS, self.max_text_chars
             raise ContextError(f"Limits.max_text_chars must be at least {least}, not {value}")
-        if len(self.max_image) != 2 or min(self.max_image) < 1:
-            raise ContextError(f"Limits.max_image must be (width, height), not {self.max_image}")
+        for box in ("max_image", "max_video"):
+            value = getattr(self, box)
+            if len(value) != 2 or min(value) < 1:
+                raise ContextError(f"Limits.{box} must be (width, height), not {value}")
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, int) and value < (0 if f.name.endswith("_rows") else 1):
@@ -43,6 +51,17 @@ class Limits:
 def who(name: str | None, obj: object) -> str:
     """How error messages name the object: `@df` as the user wrote it, else its type."""
     return f"@{name}" if name else f"the {type(obj).__name__}"
+
+
+def one_line(exc: BaseException, max_chars: int = 160) -> str:
+    """`ValueError: the message`, on one line and cut short: for errors raised by user code."""
+    try:
+        message = " ".join(str(exc).split())
+    # An exception whose __str__ raises (user code again) is still named by its type.
+    except Exception:  # noqa: BLE001
+        message = ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return clip(text, max_chars)
 
 
 def truncate(text: str, max_chars: int) -> str:

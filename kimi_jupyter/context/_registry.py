@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from kimi_jupyter.conversation import Part
+from kimi_jupyter.errors import ContextError, KimiError
 
 from . import arrays, figures, frames, images, media, text
-from ._common import Limits
+from ._common import Limits, one_line, who
 
 Converter: TypeAlias = Callable[[Any, str | None, Limits], Sequence[Part] | None]
 """`converter(obj, name, limits)` → parts, or None to let the next matching entry try."""
@@ -62,14 +63,24 @@ class Registry:
     def convert(
         self, obj: object, name: str | None = None, *, limits: Limits | None = None
     ) -> list[Part]:
-        """The content parts for `obj`; `repr(obj)`, truncated, when no converter takes it."""
+        """The content parts for `obj`; `repr(obj)`, truncated, when no converter takes it.
+
+        A converter that fails in any other way than `ContextError` (a property of the
+        object raising, a library bug) gives a `ContextError` naming the object too.
+        """
         limits = limits or Limits()
-        for entry in reversed(self._entries):
-            if entry.matches(obj):
-                parts = entry.converter(obj, name, limits)
-                if parts is not None:
-                    return list(parts)
-        return list(text.repr_parts(obj, name, limits))
+        try:
+            for entry in reversed(self._entries):
+                if entry.matches(obj):
+                    parts = entry.converter(obj, name, limits)
+                    if parts is not None:
+                        return list(parts)
+            return list(text.repr_parts(obj, name, limits))
+        except KimiError:
+            raise
+        # User objects and third-party libraries may raise anything while being read.
+        except Exception as exc:
+            raise ContextError(f"{who(name, obj)}: reading it raised {one_line(exc)}") from exc
 
 
 def _predicate(matcher: Matcher) -> Callable[[Any], bool]:

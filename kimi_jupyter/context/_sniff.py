@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Literal
+
+from kimi_jupyter._media import image_size as image_size  # re-exported for the converters
 
 HEAD_BYTES = 4096  # enough for every signature below, and for an SVG's XML prologue
 IMAGE_FORMATS = "PNG, JPEG, WebP or GIF"
@@ -93,58 +94,3 @@ def _is_svg(head: bytes) -> bool:
     if text.startswith(b"<svg"):
         return True
     return text.startswith((b"<?xml", b"<!doctype svg", b"<!--")) and b"<svg" in text
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from an accepted image's header, or None if it cannot be read."""
-    try:
-        if data.startswith(b"\x89PNG"):
-            return _pair(struct.unpack(">II", data[16:24]))
-        if data.startswith(b"GIF8"):
-            return _pair(struct.unpack("<HH", data[6:10]))
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return _webp_size(data)
-        if data.startswith(b"\xff\xd8"):
-            return _jpeg_size(data)
-    except struct.error:
-        return None
-    return None
-
-
-def _pair(values: tuple[int, ...]) -> tuple[int, int] | None:
-    width, height = values
-    return (width, height) if width and height else None
-
-
-def _webp_size(data: bytes) -> tuple[int, int] | None:
-    chunk = data[12:16]
-    if chunk == b"VP8X":
-        width = int.from_bytes(data[24:27], "little") + 1
-        height = int.from_bytes(data[27:30], "little") + 1
-        return width, height
-    if chunk == b"VP8L":
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8 ":
-        width, height = struct.unpack("<HH", data[26:30])
-        return _pair((width & 0x3FFF, height & 0x3FFF))
-    return None
-
-
-_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # start-of-frame markers
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    pos = 2
-    while pos + 9 <= len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in _SOF:
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
-            return _pair((width, height))
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return None

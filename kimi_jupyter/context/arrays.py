@@ -8,7 +8,7 @@ from typing import Any
 from kimi_jupyter.conversation import MediaPart, Part
 
 from . import images
-from ._common import Limits, labelled, text_part
+from ._common import Limits, labelled, text_part, who
 
 # A 2-D array narrower than this is a table of numbers, not a grayscale picture.
 _MIN_2D_SIDE = 16
@@ -16,14 +16,14 @@ _MIN_2D_SIDE = 16
 
 def array_parts(obj: Any, name: str | None, limits: Limits) -> Sequence[Part]:
     """Converter for `numpy.ndarray`."""
-    part = image_from_array(obj, limits)
+    part = image_from_array(obj, limits, who(name, obj))
     if part is not None:
         what = f"NumPy array {obj.shape} {obj.dtype}, shown as an image"
         return labelled(name, what, part)
     return [text_part(name, _summary(obj), limits)]
 
 
-def image_from_array(array: Any, limits: Limits) -> MediaPart | None:
+def image_from_array(array: Any, limits: Limits, who: str = "the array") -> MediaPart | None:
     """An H×W, H×W×1, H×W×3 or H×W×4 array of uint8, or of floats in [0, 1], as a PNG;
     None for any other array."""
     import numpy as np
@@ -39,7 +39,7 @@ def image_from_array(array: Any, limits: Limits) -> MediaPart | None:
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     image = Image.fromarray(np.ascontiguousarray(pixels))
-    return images.encode(images.downscale(image, limits.max_image))
+    return images.fit(image, "PNG", who, limits)
 
 
 def _image_shaped(array: Any) -> bool:

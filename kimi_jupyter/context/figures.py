@@ -36,6 +36,11 @@ def render_png(figure: Any, who: str, limits: Limits) -> MediaPart:
     """A Figure or SubFigure as PNG bytes that fit `limits.max_image`."""
     root = _root(figure)
     width_in, height_in, bbox = _extent(figure, root)
+    if round(width_in * root.dpi) < 1 or round(height_in * root.dpi) < 1:
+        raise ContextError(
+            f"{who}: the figure is {width_in:g}×{height_in:g} inches, too small to draw; "
+            "give it a size first (fig.set_size_inches(6, 4))"
+        )
     max_w, max_h = limits.max_image
     dpi = min(float(root.dpi), max_w / width_in, max_h / height_in)
     buffer = io.BytesIO()
@@ -45,11 +50,15 @@ def render_png(figure: Any, who: str, limits: Limits) -> MediaPart:
         raise ContextError(f"{who}: the figure could not be drawn ({exc})") from None
     png = buffer.getvalue()
     size = image_size(png)
-    if size is not None and images.fit_size(size, limits.max_image) == size:
+    if (
+        size is not None
+        and images.fit_size(size, limits.max_image) == size
+        and len(png) <= limits.max_image_bytes
+    ):
         return MediaPart(png, "image/png")
     from PIL import Image
 
-    return images.encode(images.downscale(Image.open(io.BytesIO(png)), limits.max_image))
+    return images.fit(Image.open(io.BytesIO(png)), "PNG", who, limits)
 
 
 def _figure_of(obj: Any) -> Any:

@@ -11,7 +11,7 @@ from kimi_jupyter.errors import ContextError
 
 from . import images, video
 from ._common import Limits, labelled, who
-from ._sniff import HEAD_BYTES, IMAGE_FORMATS, sniff
+from ._sniff import HEAD_BYTES, IMAGE_FORMATS, image_size, sniff
 
 _NOT_MEDIA = f"not a {IMAGE_FORMATS} image or a video"
 
@@ -21,17 +21,18 @@ def bytes_parts(
 ) -> Sequence[Part]:
     """Image or video bytes as a media part; any other bytes are an error."""
     data = bytes(obj)
+    part = media_part(data, who(name, obj), limits)
+    return labelled(name, f"{sniff(data[:HEAD_BYTES]).label} {_kind(part)} bytes", part)
+
+
+def media_part(data: bytes, who: str, limits: Limits) -> MediaPart:
+    """Image or video bytes as one part within the limits; a ContextError for other bytes."""
     sniffed = sniff(data[:HEAD_BYTES])
-    label = who(name, obj)
     if sniffed.kind == "other":
-        raise ContextError(
-            f"{label}: these {len(data):,} bytes are {_NOT_MEDIA}; decode text first"
-        )
+        raise ContextError(f"{who}: these {len(data):,} bytes are {_NOT_MEDIA}; decode text first")
     if sniffed.kind == "video":
-        part = video.video_from_bytes(data, sniffed, label, limits)
-    else:
-        part = images.image_from_bytes(data, sniffed, label, limits)
-    return labelled(name, f"{sniffed.label} {_kind(part)} bytes", part)
+        return video.video_from_bytes(data, sniffed, who, limits)
+    return images.image_from_bytes(data, sniffed, who, limits)
 
 
 def path_parts(obj: os.PathLike[str], name: str | None, limits: Limits) -> Sequence[Part]:
@@ -52,7 +53,8 @@ def path_parts(obj: os.PathLike[str], name: str | None, limits: Limits) -> Seque
         )
     if sniffed.kind == "video":
         part = video.video_from_file(path, nbytes, sniffed, label, limits)
-    else:
+    else:  # a file too large to decode is refused before it is read
+        images.check_pixels(image_size(head), label, limits)
         part = images.image_from_bytes(_read(path, label), sniffed, label, limits)
     return labelled(name, f"{sniffed.label} {_kind(part)} {path.name}", part)
 

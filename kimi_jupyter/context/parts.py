@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 
-from ._common import human_size
+from ._common import clip, human_size
 from ._sniff import image_size
+
+# The first line of a part that starts by naming its mention ("@fig: matplotlib Figure").
+_LABEL = re.compile(r"@[A-Za-z_][^\s:]*: [^\n]*")
+_LABEL_CHARS = 60
 
 
 def sha256(part: MediaPart | bytes) -> str:
@@ -18,10 +23,13 @@ def sha256(part: MediaPart | bytes) -> str:
 
 
 def describe(part: Part) -> str:
-    """One line for a --dry-run listing: `image/png 640×480, 12.3 kB` or `JSON 2,345 chars`."""
+    """One line for a --dry-run listing: `image/png 640×480, 12.3 kB`, `JSON 2,345 chars`,
+    or `text 35 chars: @last: the output of In[7]` (a part that says what it is)."""
     if isinstance(part, TextPart):
         kind = "JSON" if _is_json(part.text) else "text"
-        return f"{kind} {len(part.text):,} chars"
+        label = _LABEL.match(part.text)
+        said = f": {clip(label.group(0), _LABEL_CHARS)}" if label else ""
+        return f"{kind} {len(part.text):,} chars{said}"
     size = image_size(part.data) if part.kind == "image_url" else None
     dims = f" {size[0]}×{size[1]}" if size else ""
     return f"{part.mime}{dims}, {human_size(len(part.data))}"
