@@ -45,8 +45,8 @@ $(VENV)/.installed: $(VENV)/.build-tools $(EXT_BUILT) pyproject.toml
 	touch $@
 
 lint: install
-	$(BIN)/ruff check kimi_jupyter tests benchmarks
-	$(BIN)/ruff format --check kimi_jupyter tests benchmarks
+	$(BIN)/ruff check kimi_jupyter tests benchmarks scripts
+	$(BIN)/ruff format --check kimi_jupyter tests benchmarks scripts
 
 typecheck: install
 	$(BIN)/mypy
@@ -72,6 +72,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_context.py
 	$(BIN)/python benchmarks/bench_load_ext.py
 	$(BIN)/python benchmarks/bench_map.py
+	$(BIN)/python benchmarks/bench_adversarial.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension

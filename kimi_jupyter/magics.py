@@ -7,6 +7,7 @@ The magic talks no HTTP and renders nothing itself: `Chat` does the first, the v
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -146,7 +147,8 @@ class KimiMagics(Magics):
                 f"%%kimi: unexpected text after the options: {' '.join(args.question)!r}"
             )
         if cell is None and args.question and args.question[0] in SUBCOMMANDS:
-            return self._command(SUBCOMMANDS[args.question[0]], args.question[1:], args)
+            rest = shell_words(prompt)[1:]  # `%kimi history "my session"`: quotes group words
+            return self._command(SUBCOMMANDS[args.question[0]], rest, args)
         if not prompt.strip():
             raise UsageError("%%kimi: write the question in the cell (or after %kimi)")
         return self._ask(prompt.strip(), args)
@@ -158,10 +160,10 @@ class KimiMagics(Magics):
         from kimi_jupyter.render.dryrun import dry_run_bundle
         from kimi_jupyter.structured import CODE_INSTRUCTION, check_variable_name
 
-        chat = self._get_chat()
         name = args.session or self.session
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
+            chat = self._get_chat()
             # Everything that can fail on bad input happens before the session is touched.
             shape = self._shape(args, namespace)
             out = check_variable_name(args.out) if args.out else None
@@ -197,9 +199,14 @@ class KimiMagics(Magics):
         from kimi_jupyter.structured import first_code_block
 
         if args.code:
+            from kimi_jupyter.render.terminal import bidi_notice, strip_bidi
+
             code = first_code_block(turn.answer)
             if code is None:
                 raise KimiError("--code: the answer has no code block")
+            code, removed = strip_bidi(code)
+            if removed:  # invisible direction changes would make the cell read differently
+                sys.stderr.write(bidi_notice(removed) + "\n")
             if self.shell is not None:
                 self.shell.set_next_input(code, replace=False)  # a new cell below, in Jupyter
             value: Any = code
@@ -210,7 +217,7 @@ class KimiMagics(Magics):
         return value if shape.response_format is not None and out is None else None
 
     def _command(self, command: Subcommand, rest: list[str], args: Any) -> Any:
-        """`%kimi reset|undo|history|sessions|usage|save|load|retry|fix|tools|chat|version`."""
+        """`%kimi NAME …`: one of `SUBCOMMANDS` (`%kimi?` lists them)."""
         session = args.session or (rest[0] if rest and command.takes_session else self.session)
         try:
             result = command.run(self, session, rest, args)
@@ -409,10 +416,24 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "fix": Subcommand(lambda m, _s, _r, a: m._ask(_FIX_PROMPT, a), False, "explain the last error"),
     "sessions": Subcommand(_list_sessions, False, "list the sessions"),
     "usage": Subcommand(_usage, False, "tokens used, per session"),
-    "save": Subcommand(_file_command("save"), False, "save a session as a notebook"),
-    "load": Subcommand(_file_command("load"), False, "load a session from a notebook"),
+    "save": Subcommand(_file_command("save"), False, "save a session as PATH.ipynb"),
+    "load": Subcommand(_file_command("load"), False, "rebuild a session from PATH.ipynb"),
     "tools": Subcommand(_tools, False, "list the @tool functions"),
     "version": Subcommand(_version, False, "kimi-jupyter's version"),
-    "map": Subcommand(lambda m, _s, _r, _a: None, False, "ask once per DataFrame row"),
+    "map": Subcommand(lambda m, _s, _r, _a: None, False, 'DF "TEMPLATE {col}": ask once per row'),
 }
 """`%kimi NAME`: the subcommands, in the order `%kimi?` lists them (`map` is parsed apart)."""
+
+
+def _subcommand_help() -> str:
+    """The subcommand listing at the end of `%kimi?`, made from `SUBCOMMANDS` so it cannot drift."""
+    usage = {
+        name: name + (" [SESSION]" if c.takes_session else "") for name, c in SUBCOMMANDS.items()
+    }
+    width = max(map(len, usage.values()))
+    rows = [f"  {usage[name]:<{width}}  {c.help}" for name, c in SUBCOMMANDS.items()]
+    return "\nsubcommands (`%kimi NAME ...`; any other text is a question):\n" + "\n".join(rows)
+
+
+# `magic_arguments` wrote the options into the docstring; the subcommands follow them.
+KimiMagics.kimi.__doc__ = (KimiMagics.kimi.__doc__ or "") + _subcommand_help() + "\n"

@@ -7,18 +7,16 @@ BIN="$(pwd)/.venv/bin"
 if [[ -n "${KIMI_API_KEY:-}${MOONSHOT_API_KEY:-}${ANYFAST_API_KEY:-}" ]]; then
   echo "kimi-jupyter: using Kimi at ${KIMI_BASE_URL:-https://www.anyfast.ai/v1}"
 else
-  port="${KIMI_SIMULATOR_PORT:-8765}"
-  "$BIN/python" -m kimi_jupyter.simulator --port "$port" --api-key sk-simulator &
-  sim_pid=$!
-  trap 'kill "$sim_pid" 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do
-    curl -fs -o /dev/null -H "Authorization: Bearer sk-simulator" "http://127.0.0.1:$port/v1/models" && break
-    sleep 0.1
-  done
-  export KIMI_BASE_URL="http://127.0.0.1:$port/v1" KIMI_API_KEY="sk-simulator"
+  # A free port unless KIMI_SIMULATOR_PORT names one; it prints nothing (and says why on
+  # stderr, in one line) unless the server at the URL is the simulator it started.
+  sim="$("$BIN/python" scripts/start_simulator.py)" || exit 1
+  read -r sim_pid KIMI_BASE_URL KIMI_API_KEY sim_log <<<"$sim"
+  trap 'kill "$sim_pid" 2>/dev/null || true; rm -f "$sim_log"' EXIT
+  export KIMI_BASE_URL KIMI_API_KEY
   echo "kimi-jupyter: no KIMI_API_KEY set, so answers come from the offline simulator at $KIMI_BASE_URL"
   echo "kimi-jupyter: set KIMI_API_KEY (or MOONSHOT_API_KEY / ANYFAST_API_KEY) to talk to Kimi"
 fi
 extra=()
 [[ "$(id -u)" == 0 ]] && extra+=(--allow-root)  # containers and CI machines run as root
-"$BIN/jupyter" lab --notebook-dir=example_notebooks "${extra[@]}" "$@"
+# `${extra[@]+…}`: an empty array is "unbound" under `set -u` in bash before 4.4 (macOS).
+"$BIN/jupyter" lab --notebook-dir=example_notebooks ${extra[@]+"${extra[@]}"} "$@"

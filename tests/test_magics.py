@@ -9,6 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
 
 from kimi_jupyter.conversation import Sessions
 from kimi_jupyter.kernel import KernelContext
@@ -447,3 +448,22 @@ def test_line_questions_keep_apostrophes_quotes_and_spacing(
     assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
     assert sent["max_completion_tokens"] == 900
     assert sent["messages"][-1]["content"] == "it's fine"
+
+
+def test_subcommands_take_quoted_session_names(ip: InteractiveShell, sim: Simulator) -> None:
+    cell(ip, "--no-thinking -s 'my session'", "first")
+    with capture_output() as captured:
+        ip.run_line_magic("kimi", 'history "my session"')
+    assert "Session 'my session': 1 turn(s)" in captured.outputs[0].data["text/plain"]
+    ip.run_line_magic("kimi", "reset 'my session'")
+    assert sessions().get("my session").exchanges == []
+
+
+def test_a_bad_default_session_is_one_line(ip: InteractiveShell, sim: Simulator) -> None:
+    ip.run_line_magic("config", "KimiMagics.session = 'bad\\nname'")
+    try:
+        with pytest.raises(UsageError) as caught:
+            cell(ip, "--no-thinking", "hello")
+        assert "\n" not in str(caught.value)
+    finally:
+        ip.run_line_magic("config", "KimiMagics.session = 'default'")
