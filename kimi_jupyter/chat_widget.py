@@ -4,8 +4,11 @@ JavaScript: JupyterLab, Notebook 7, VS Code, Colab). ipywidgets is imported when
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
+import inspect
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,20 +16,38 @@ from typing import Any
 
 from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
-from kimi_jupyter.context import describe
-from kimi_jupyter.conversation import Exchange, Part, TextPart
+from kimi_jupyter.context import describe, sha256
+from kimi_jupyter.conversation import Exchange, MediaPart, Part, TextPart
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.options import AskOptions
-from kimi_jupyter.render.bundle import static_html
+from kimi_jupyter.render.bundle import (
+    TURN_MIME,
+    static_html,
+    thinking_summary,
+    tool_text_html,
+    turn_record,
+)
 from kimi_jupyter.render.html import render_text
 from kimi_jupyter.render.widget import LiveView
-from kimi_jupyter.run import AnswerRun, RunEnded, RunEvent
+from kimi_jupyter.run import AnswerRun, ApprovalRequested, RunEnded, RunEvent
 from kimi_jupyter.turn import Turn
 
 _CSS = (
     "<style>.kimi-chat-user{background:var(--jp-layout-color2,#f2f2f2);border-radius:6px;"
     "padding:.3em .6em;margin:.8em 0 .3em}.kimi-chat-notice{color:#b35900}</style>"
 )
+# The saved transcript shown when the widget cannot be (a notebook reopened without a
+# kernel): hidden while the live chat is on screen, else the widget's output (JupyterLab's
+# widget renderer is the one output node without a data-mime-type: "Loading widget...",
+# "model not found") is hidden instead. CSS only, as no script runs in an output.
+_SAVED_CSS = (
+    "<style>.jp-OutputArea:has(.kimi-chat.widget-box) .kimi-chat-saved,"
+    "body:not(:has(.jp-OutputArea)):has(.kimi-chat.widget-box) .kimi-chat-saved{display:none}"
+    ".jp-OutputArea:has(>.jp-OutputArea-child .kimi-chat-saved)>.jp-OutputArea-child"
+    ":has(>.jp-OutputArea-output:not([data-mime-type])):not(:has(.kimi-chat)){display:none}"
+    "</style>"
+)
+_SAME_IMAGE = " (the same image as above, sent once)"
 # The lab extension appends this on Enter: a value change, so it reaches the kernel after
 # every keystroke before it (a Send click could overtake value updates still buffered).
 SEND_MARK = "\u2063"  # INVISIBLE SEPARATOR
@@ -46,7 +67,8 @@ class ChatWidget:
 
     Enter sends and Shift+Enter starts a new line where the kimi-jupyter lab extension is
     loaded (JupyterLab, Notebook 7): it handles the keys (Enter appends `SEND_MARK`) and
-    unticks the fallback below.
+    unticks the fallback below, or (better) ticks the hidden `keys_handled` box and honours
+    "Enter sends", which then stays on screen.
     Elsewhere (VS Code, Colab) core widgets report the text, not the keys, so the fallback
     sends when the text gains a newline typed at the very end; a newline typed between
     lines stays. To write several lines there, untick "Enter sends" (Send always works).
@@ -64,6 +86,7 @@ class ChatWidget:
         self._shown: list[Exchange] | None = None  # None: the transcript must be rebuilt
         self._syncing = False
         self._display_id: str | None = None
+        self._saved_id: str | None = None  # the static transcript shown beside the widget
         self._layout, self._style = w.Layout(), HTMLMathStyle()  # shared by every entry
         self._html = functools.partial(w.HTMLMath, layout=self._layout, style=self._style)
         auto, self._full = w.Layout(width="auto"), w.Layout(width="100%")
@@ -74,6 +97,10 @@ class ChatWidget:
         self.input.add_class("kimi-chat-input")  # the lab extension's key handling finds these
         self.enter_sends = w.Checkbox(True, description="Enter sends", indent=False, layout=auto)
         self.enter_sends.add_class("kimi-chat-enter")
+        # Ticked by a lab extension that handles Enter itself and honours "Enter sends":
+        # then a newline typed at the end (Shift+Enter) is a newline, not a send.
+        self.keys_handled = w.Checkbox(False, indent=False, layout=w.Layout(display="none"))
+        self.keys_handled.add_class("kimi-chat-keys")
         self.send_button = button(description="Send", icon="paper-plane", button_style="primary")
         self.send_button.add_class("kimi-chat-send")
         self.stop_button = button(description="Stop", icon="stop", tooltip="Stop the answer")
@@ -95,7 +122,8 @@ class ChatWidget:
         self.input.observe(self._on_typing, names="value")
         self.picker.observe(self._on_pick, names="value")
         controls = w.HBox([self.send_button, self.stop_button, self.enter_sends,
-                           self.clear_button, self.export_path, self.export_button])  # fmt: skip
+                           self.clear_button, self.export_path, self.export_button,
+                           self.keys_handled])  # fmt: skip
         header = w.HBox([self.picker, self.refresh_button, w.HTML(_CSS)])
         rows = [header, self.transcript, self.input, controls, self.status]
         root = w.VBox(rows, layout=self._full)
@@ -167,12 +195,32 @@ class ChatWidget:
         if self._display_id is not None:
             from IPython.display import update_display as update
 
-            turns = "".join(_prompt_html(e.prompt.content) + static_html(e.turn)
-                            for e in self._exchanges())  # fmt: skip
-            bundle = {"text/html": f"<div class='kimi-chat'>{_CSS}{turns}</div>",
+            bundle = {"text/html": f"<div class='kimi-chat'>{self._transcript_html()}</div>",
                       "text/plain": f"Kimi chat, session {self.session!r}"}  # fmt: skip
             update(bundle, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+        if self._saved_id is not None:  # the transcript above says it all now
+            from IPython.display import update_display as update
+
+            update({"text/plain": ""}, raw=True, display_id=self._saved_id)  # type: ignore[no-untyped-call]
+            self._saved_id = None
         _close_tree(self.widget)
+
+    def _transcript_html(self) -> str:
+        turns = "".join(_prompt_html(e.prompt.content) + _turn_html(e.turn)
+                        for e in self._exchanges())  # fmt: skip
+        return _CSS + turns
+
+    def _save_transcript(self) -> None:
+        """Refresh the static transcript that stands in for the widget without a kernel."""
+        if self._saved_id is None:
+            return
+        from IPython.display import update_display as update
+
+        update(self._saved_bundle(), raw=True, display_id=self._saved_id)  # type: ignore[no-untyped-call]
+
+    def _saved_bundle(self) -> dict[str, str]:
+        page = f"<div class='kimi-chat-saved'>{_SAVED_CSS}{self._transcript_html()}</div>"
+        return {"text/html": page, "text/plain": f"Kimi chat, session {self.session!r}"}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -180,6 +228,9 @@ class ChatWidget:
         self.refresh()
         self._display_id = self._display_id or uuid.uuid4().hex  # so `close` can replace it
         display(self.widget, display_id=self._display_id)  # type: ignore[no-untyped-call]
+        self._saved_id = self._saved_id or uuid.uuid4().hex
+        show: Any = display  # untyped
+        show(self._saved_bundle(), raw=True, display_id=self._saved_id)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -195,7 +246,7 @@ class ChatWidget:
             return
         added = new[len(old) :] if new.startswith(old) else ""
         enter = added.endswith("\n") and "\n" not in added[:-1]
-        if enter and self.enter_sends.value and not self.busy:
+        if enter and self.enter_sends.value and not self.keys_handled.value and not self.busy:
             self._submit(new[:-1], from_input=True)
 
     def _on_pick(self, change: Mapping[str, Any]) -> None:
@@ -218,26 +269,40 @@ class ChatWidget:
         if from_input:
             self.input.value = ""
         self._status(context.note or "")
-        run = AnswerRun(self.chat, text, *context.parts, session=self.session,
+        parts = once_each(context.parts)  # `@fig` and `@last` may show the same figure
+        run = AnswerRun(self.chat, text, *parts, session=self.session,
                         options=AskOptions(tools=True))  # fmt: skip
         live = LiveView(control=run, note=context.note)
         live.stop_button.layout.display = "none"  # the chat's own Stop stops it
-        prompt = self._html(_prompt_html([TextPart(text), *context.parts]))
+        prompt = self._html(_prompt_html([TextPart(text), *parts]))
         entry = w.VBox([prompt, live.widget], layout=self._layout)
         self.transcript.children = (*self.transcript.children, entry)
         self._run, self._live, self._result = run, live, None
         self._set_busy(True)
-        run.start(live.add, functools.partial(self._ended, entry, live, restore))
+        run.start(functools.partial(self._listen, live),
+                  functools.partial(self._ended, entry, live, restore))  # fmt: skip
         return True
+
+    def _listen(self, live: LiveView, event: RunEvent) -> None:
+        """The live view's events; a call waiting for Run / Skip also shows what the tool
+        does (its docstring) and its arguments, one per row."""
+        live.add(event)
+        if isinstance(event, ApprovalRequested):
+            panel = live.tools.panels.get(event.call.id)
+            found = self.chat.context.tools.get(event.call.name)
+            doc = (inspect.getdoc(found.func) or found.schema.description) if found else ""
+            if panel is not None:
+                panel.arguments.value = confirm_html(doc or "", event.call.arguments)
 
     def _ended(self, entry: Any, live: LiveView, restore: str | None, event: RunEvent) -> None:
         """On the run's thread, at its end: the static answer takes the live view's place."""
         if not isinstance(event, RunEnded):
             return
         if event.recorded:
-            entry.children = (entry.children[0], self._html(static_html(event.turn)))
+            entry.children = (entry.children[0], self._answer(event.turn))
             recorded = [e for e in self._exchanges() if e.turn is event.turn]
             self._shown = None if self._shown is None else [*self._shown, *recorded]
+            self._save_transcript()
         else:  # nothing arrived: the session is unchanged, and so is the transcript
             self.transcript.children = [c for c in self.transcript.children if c is not entry]
             _close_tree(entry, keep=(self._layout, self._style))
@@ -254,10 +319,27 @@ class ChatWidget:
     def _rebuild(self, exchanges: list[Exchange]) -> None:
         old, self._shown = self.transcript.children, exchanges
         self.transcript.children = [
-            self._html(_prompt_html(e.prompt.content) + static_html(e.turn)) for e in exchanges
+            self._answer(e.turn, _prompt_html(e.prompt.content)) for e in exchanges
         ]
         for child in old:
             _close_tree(child, keep=(self._layout, self._style))
+        self._save_transcript()
+
+    def _answer(self, turn: Turn, prompt: str | None = None) -> Any:
+        """A finished answer (after its prompt, if given) as the turn's static bundle in an
+        Output: the lab extension renders its turn record with Copy and Insert buttons,
+        other frontends its HTML (thinking above the answer, folded)."""
+        import ipywidgets as w
+
+        asked = {"text/html": _CSS + prompt, "text/plain": ""} if prompt else None
+        shown = [{"output_type": "display_data", "metadata": {}, "data": asked}] if asked else []
+        bundle = {"text/html": _turn_html(turn), "text/plain": turn.answer,
+                  TURN_MIME: turn_record(turn, self.session)}  # fmt: skip
+        shown.append({"output_type": "display_data", "metadata": {}, "data": bundle})
+        answer = w.Output(layout=self._layout)
+        answer.outputs = tuple(shown)
+        answer.add_class("kimi-chat-answer")
+        return answer
 
     def _notice(self, message: str, restore: str | None = None) -> None:
         line = " ".join(message.split())
@@ -284,6 +366,59 @@ def _prompt_html(content: str | Sequence[Part]) -> str:
     text = head.text if isinstance(head, TextPart) else ""
     extras = "".join(f"<br>+ {html.escape(describe(p))}" for p in parts if p is not head)
     return f"<div class='kimi-chat-user'>{render_text(text)}<small>{extras}</small></div>"
+
+
+def _turn_html(turn: Turn) -> str:
+    """`static_html` with the thinking folded above the answer, as in the live view."""
+    page = static_html(dataclasses.replace(turn, reasoning=""))
+    if not turn.reasoning:
+        return page
+    tokens = turn.usage.reasoning_tokens if turn.usage else None
+    summary = html.escape(thinking_summary(turn.timings.reasoning, tokens))
+    body = f"<div class='kimi-thinking'>{render_text(turn.reasoning)}</div>"
+    thinking = f"<details class='kimi-chat-thinking'><summary>{summary}</summary>{body}</details>"
+    at = page.index("</style>") + len("</style>")  # inside the turn's div, so its CSS applies
+    return page[:at] + thinking + page[at:]
+
+
+def once_each(parts: Sequence[Part]) -> list[Part]:
+    """`parts` with each image or video sent once: a later copy (same SHA-256) is dropped,
+    and its label, if it has one, says it is the same as above."""
+    seen: set[str] = set()
+    kept: list[Part] = []
+    for part in parts:
+        if not isinstance(part, MediaPart):
+            kept.append(part)
+            continue
+        digest = sha256(part)
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(part)
+            continue
+        label = kept[-1] if kept else None
+        if isinstance(label, TextPart) and label.text.startswith("@") and "\n" not in label.text:
+            kept[-1] = TextPart(label.text + _SAME_IMAGE)
+    return kept
+
+
+def confirm_html(doc: str, arguments: str) -> str:
+    """What a tool does and the arguments it would get, escaped: a name and a value a row."""
+    try:
+        values = json.loads(arguments)
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        rows = tool_text_html("Arguments", arguments)
+    else:
+        cells = "".join(
+            f"<tr><th style='text-align:left;vertical-align:top;padding-right:1em'>"
+            f"{html.escape(str(k))}</th><td><pre class='kimi-tool-text'>"
+            f"{html.escape(v if isinstance(v, str) else json.dumps(v, indent=2))}</pre></td></tr>"
+            for k, v in values.items()
+        )
+        rows = f"<div class='kimi-tool-label'>Arguments</div><table>{cells}</table>"
+    said = f"<div class='kimi-tool-doc' style='white-space:pre-wrap'>{html.escape(doc)}</div>"
+    return (said if doc else "") + rows
 
 
 def _user_namespace() -> Mapping[str, Any]:

@@ -19,9 +19,10 @@ from IPython.utils.capture import capture_output
 from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.chat_widget import SEND_MARK, ChatWidget
+from kimi_jupyter.chat_widget import _turn_html as static_html  # thinking above the answer
 from kimi_jupyter.conversation import Session
 from kimi_jupyter.kernel import KernelContext
-from kimi_jupyter.render.bundle import TURN_MIME, static_html
+from kimi_jupyter.render.bundle import TURN_MIME
 from kimi_jupyter.simulator import Simulator
 
 KEY = "sk-chat-widget-test-key"
@@ -72,11 +73,23 @@ def ip() -> Iterator[InteractiveShell]:
 
 
 def values(widget: Any) -> str:
-    """The HTML of a widget and everything inside it."""
+    """The HTML of a widget and everything inside it (an Output's text/html too)."""
     own = getattr(widget, "value", "")
-    return (own if isinstance(own, str) else "") + "".join(
-        values(child) for child in getattr(widget, "children", ())
+    shown = "".join(o["data"].get("text/html", "") for o in getattr(widget, "outputs", ()))
+    return (
+        (own if isinstance(own, str) else "")
+        + shown
+        + "".join(values(child) for child in getattr(widget, "children", ()))
     )
+
+
+def html_only(data: str) -> str:
+    """A widget message without the turn records and text/plain an Output shows (data, not
+    HTML: the lab extension sanitizes a record as it renders it)."""
+    message = json.loads(data)
+    for output in message.get("state", {}).get("outputs", ()):
+        output["data"] = {"text/html": output["data"].get("text/html", "")}
+    return json.dumps(message, ensure_ascii=False)
 
 
 def click(chat: ChatWidget, button: Any) -> None:
@@ -115,8 +128,8 @@ def test_transcript_shows_the_sessions_kimi_cells_and_both_follow_up(
     chat = ChatWidget(session="shared")
     (entry,) = chat.transcript.children
     first = session("shared").exchanges[0]
-    assert "First, from a cell." in entry.value
-    assert static_html(first.turn) in entry.value
+    assert "First, from a cell." in values(entry)
+    assert static_html(first.turn) in values(entry)
     chat.send("Second, from the chat.")
     assert [m["role"] for m in sim.requests[-1]["messages"]] == ["user", "assistant", "user"]
     ip.run_cell_magic("kimi", "-s shared", "Third, from a cell again.")
@@ -241,7 +254,7 @@ def test_hostile_model_text_is_escaped_in_every_widget_value(sim: Simulator) -> 
     click(chat, chat.send_button)
     assert HOSTILE in session().exchanges[0].turn.answer  # the simulator quoted it back
     typed = chat.input.model_id  # the text box holds the user's own text, not HTML
-    sent = [data for cid, _, data in Wire.messages if cid != typed]
+    sent = [html_only(data) for cid, _, data in Wire.messages if cid != typed]
     assert any("Kimi simulator" in data for data in sent)
     assert not [data for data in sent if "<img" in data]
     assert "&lt;img src=x onerror=alert(1)&gt;" in values(chat.transcript)
@@ -288,8 +301,11 @@ def test_displays_as_its_widget_and_close_leaves_a_static_transcript(
     with capture_output() as captured:
         ip.displayhook(chat)  # as the last expression of a cell
         chat.close()
-    shown, final = captured.outputs
+    shown, saved, *_, final, cleared = captured.outputs
     assert WIDGET_MIME in shown.data
+    assert "kimi-chat-saved" in saved.data["text/html"]  # without a kernel, this shows
+    assert cleared.update
+    assert cleared.transient == saved.transient
     assert final.update
     assert final.transient == shown.transient
     assert WIDGET_MIME not in final.data
@@ -314,7 +330,7 @@ def test_kimi_chat_shows_the_widget_on_the_named_session(
     ip.run_cell_magic("kimi", "-s notes", "From a cell.")
     with capture_output() as captured:
         ip.run_line_magic("kimi", "chat notes")
-    (shown,) = captured.outputs
+    shown, _saved = captured.outputs
     root = _instances[shown.data[WIDGET_MIME]["model_id"]]
     assert "From a cell." in values(root)
     assert "[Kimi simulator]" in values(root)

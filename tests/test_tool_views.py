@@ -77,8 +77,11 @@ def tool_events(*, confirm: bool = False, status: str = "ok") -> list[Event]:
 
 def html_of(widget: Any) -> str:
     own = getattr(widget, "value", "")
-    return (own if isinstance(own, str) else "") + "".join(
-        html_of(child) for child in getattr(widget, "children", ())
+    shown = "".join(o["data"].get("text/html", "") for o in getattr(widget, "outputs", ()))
+    return (
+        (own if isinstance(own, str) else "")
+        + shown
+        + "".join(html_of(child) for child in getattr(widget, "children", ()))
     )
 
 

@@ -35,31 +35,48 @@ class _Table:
         return not _missing(self.values[pos]) and _missing(self.errors[pos])
 
     def prepare(self) -> None:
-        """Add the result columns (object dtype, so any value fits) before the first write."""
+        """Add the result column before the first write; the error column comes with the first
+        error (a map without errors leaves none, or drops the one a rerun emptied)."""
         if self.polars:
             return
+        self._add_column(self.column)
+        if self.error_column in self.df.columns:
+            self._add_column(self.error_column)
+
+    def _add_column(self, name: str) -> None:
+        """A pandas column of object dtype (so any value fits), added if missing."""
         import pandas as pd
 
-        for name in (self.column, self.error_column):
-            if name not in self.df.columns:
-                self.df[name] = pd.Series(None, index=self.df.index, dtype=object)
-            elif self.df[name].dtype != object:
-                self.df[name] = self.df[name].astype(object)
+        if name not in self.df.columns:  # with the rows written so far (None, not NaN)
+            values = self.errors if name == self.error_column else self.values
+            self.df[name] = pd.Series(values, index=self.df.index, dtype=object)
+        elif self.df[name].dtype != object:
+            self.df[name] = self.df[name].astype(object)
 
     def write(self, pos: int, value: Any, error: str | None) -> None:
         self.values[pos], self.errors[pos] = value, error
         if not self.polars:
             key = self.keys[pos]
             self.df.at[key, self.column] = value
-            self.df.at[key, self.error_column] = error
+            if error is not None:
+                self._add_column(self.error_column)
+            if self.error_column in self.df.columns:
+                self.df.at[key, self.error_column] = error
 
     def flush(self) -> None:
-        """polars frames take whole columns: replace them in place once, at the end."""
+        """At the end: the error column only if some row failed; polars frames take whole
+        columns, so replace them in place once."""
+        failed = not all(_missing(e) for e in self.errors)
         if not self.polars:
+            if not failed and self.error_column in self.df.columns:
+                del self.df[self.error_column]
             return
         import polars as pl
 
-        for name, values in ((self.column, self.values), (self.error_column, self.errors)):
+        if not failed and self.error_column in self.df.columns:
+            self.df.drop_in_place(self.error_column)
+        columns = [(self.column, self.values)] + [(self.error_column, self.errors)] * failed
+        for name, values in columns:
             plain = all(v is None or isinstance(v, str) for v in values)
             series = pl.Series(name, values, dtype=pl.String if plain else pl.Object)
             if name in self.df.columns:

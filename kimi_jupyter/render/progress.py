@@ -121,7 +121,8 @@ class WidgetProgress:
 
         self._clock, self._interval = clock, interval
         self._last = float("-inf")
-        self.bar = w.IntProgress(value=0, min=0, max=max(total, 1), description="kimi map")
+        # no description: the label's line starts with "kimi map:", one header is enough
+        self.bar = w.IntProgress(value=0, min=0, max=max(total, 1))
         self.label = w.HTML()
         self.stop_button = w.Button(
             description="Stop", icon="stop", tooltip="Stop; keep the rows finished so far"
