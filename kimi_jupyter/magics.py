@@ -173,7 +173,7 @@ class KimiMagics(Magics):
             if args.dry_run:
                 message, payload = chat.preview(text, *context.parts, session=name,
                                                 options=options)  # fmt: skip
-                _display(dry_run_bundle(message, payload))
+                _display(dry_run_bundle(message, payload, note=context.note))
                 return None
             if args.new:
                 chat.sessions.new(name, system=args.system)
@@ -263,7 +263,8 @@ class KimiMagics(Magics):
         the summary, so the report is not the cell's result (`Chat.map` returns it)."""
         from kimi_jupyter.batch import map_magic
 
-        view = {"auto": None, "static": "text"}.get(str(self.view), str(self.view))
+        view = self._view()
+        view = "text" if view == "static" else view  # the progress line: no widget state
         rest = line.strip().removeprefix("map").strip()
         try:
             map_magic(self.shell, rest, cell, self._get_chat(), view=view)
@@ -334,9 +335,15 @@ class KimiMagics(Magics):
         return self._chat
 
     def _view(self) -> str:
+        """`auto`: widgets where a frontend shows them, only the saved output in a headless
+        run (nbclient, papermill: see `display.frontend_shows_widgets`), text in a terminal."""
         if self.view != "auto":
             return str(self.view)
-        return "widget" if getattr(self.shell, "kernel", None) is not None else "text"
+        if getattr(self.shell, "kernel", None) is None:
+            return "text"
+        from kimi_jupyter.render.display import frontend_shows_widgets
+
+        return "widget" if frontend_shows_widgets(self._cell_id()) else "static"
 
     def _cell_id(self) -> str | None:
         kernel = getattr(self.shell, "kernel", None)

@@ -28,6 +28,7 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from jupyter_client.manager import start_new_kernel
 from test_panel_comm import Panel
+from test_tool_views import html_of
 
 from kimi_jupyter.chat_widget import ChatWidget
 from kimi_jupyter.kernel import KernelContext
@@ -113,13 +114,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
             return value
         time.sleep(0.01)
     raise AssertionError("timed out")
-
-
-def html_of(widget: Any) -> str:
-    own = getattr(widget, "value", "")
-    return (own if isinstance(own, str) else "") + "".join(
-        html_of(child) for child in getattr(widget, "children", ())
-    )
 
 
 def find_button(widget: Any, description: str) -> Any:

@@ -1,10 +1,12 @@
 """The live view: ipywidgets core widgets only, so it works wherever widgets do.
 
 Work and traffic grow linearly with the answer: finished blocks, and the complete lines or
-rows of a block still open, are frozen into their own widgets (`chunks.py`; several at once
-per repaint, in pages of at most `PAGE` so no children list grows without bound), only the
-open tail, kept to about a kilobyte whatever the text, is rendered and resent, code is
-coloured within one budget per answer, and repaints are coalesced to at most one per
+rows of a block still open, are frozen (`chunks.py`); frozen HTML rides at the head of the
+tail widget until there is about `STAGE` bytes of it, then gets one widget of its own (in
+pages of at most `PAGE`, so no children list grows without bound), since every widget costs
+an open and a close message whatever it holds. Only the open tail, kept to about a
+kilobyte whatever the text, is rendered and resent, code is coloured within one budget per
+answer, and repaints are coalesced to at most one per
 `interval` seconds; `finish` always flushes. Widgets share one Layout and one Style, since
 each of those is a widget (a message) of its own. Tool calls are rare: each one gets its own
 foldable panel (`tool_panel.py`) at once, between the thinking and the answer.
@@ -29,13 +31,37 @@ from kimi_jupyter.render.live import Progress
 from kimi_jupyter.render.tool_panel import ToolPanels
 from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
 
-PAGE = 32
+PAGE = 8
+STAGE = 1024  # bytes of frozen HTML that get a widget of their own
 LIVE_HIGHLIGHT_CHARS = 200_000
+# The answer wears JupyterLab's rendered-Markdown classes, as the finished turn does, and
+# the widgets inside give up their own font, line height, margins and flex layout, so the
+# switch to the saved output keeps every table, code block and line where it was. Code
+# blocks take the frame the lab extension gives them (`.jp-KimiTurn-codeBlock > pre`).
+ANSWER_CLASSES = (
+    "jp-RenderedHTMLCommon",
+    "jp-RenderedMarkdown",
+    "jp-KimiTurn-answer",
+    "kimi-answer",
+)
+_INNER = ".kimi-live :is(.kimi-answer,.kimi-reasoning) "
 _CSS = (
-    "<style>.kimi-live .kimi-thinking{opacity:.75;font-size:.92em}"
+    "<style>.kimi-live .kimi-thinking{opacity:.75;white-space:normal;font-size:.92em}"
     ".kimi-live .kimi-status{opacity:.7;font-size:.85em}"
     ".kimi-live .kimi-joined thead{display:none}"
-    ".kimi-live .kimi-joined>:first-child{margin-top:0}" + TOOL_CSS + HIGHLIGHT_CSS + "</style>"
+    ".kimi-live .kimi-joined>:first-child{margin-top:0}"
+    f"{_INNER}.jupyter-widgets,{_INNER}:is(.widget-html-content,.widget-htmlmath-content)"
+    "{display:block;margin:0;height:auto;min-height:0;font-size:inherit;line-height:inherit;"
+    "color:inherit}"
+    ".kimi-live .kimi-answer,.kimi-live .kimi-reasoning{display:block}"
+    ".kimi-live .kimi-reasoning{font-family:var(--jp-content-font-family);"
+    "line-height:var(--jp-content-line-height);font-size:var(--jp-content-font-size1)}"
+    ".kimi-live .kimi-answer pre{margin:.5em 0;padding:6px 8px;"
+    "border:1px solid var(--jp-border-color2);border-radius:var(--jp-border-radius);"
+    "background:var(--jp-cell-editor-background);overflow-x:auto}"
+    + TOOL_CSS
+    + HIGHLIGHT_CSS
+    + "</style>"
 )
 
 
@@ -47,7 +73,8 @@ class _Pane:
     """
 
     def __init__(self, factory: Callable[[str], Any], render: Callable[[Piece, bool], str],
-                 chunker: PlainChunker | MarkdownChunker) -> None:  # fmt: skip
+                 chunker: PlainChunker | MarkdownChunker,
+                 classes: tuple[str, ...]) -> None:  # fmt: skip
         import ipywidgets as w
 
         self._factory, self._render, self._chunker = factory, render, chunker
@@ -56,9 +83,11 @@ class _Pane:
         self.pending = 0
         self.rendered = 0  # characters handed to `render` so far: linear in the text
         self._tail_chars = 0
+        self._staged = ""  # frozen HTML shown in the tail until there is enough of it
         self._tail = factory("")
         self._pages: list[Any] = []
-        self.box = w.VBox([self._tail])
+        # classes given at creation: `add_class` later would be one more message each
+        self.box = w.VBox([self._tail], layout=self._tail.layout, _dom_classes=classes)
         self.widgets: list[Any] = [self._tail, self.box]
 
     @property
@@ -81,12 +110,17 @@ class _Pane:
         self._incoming.clear()
         self.pending = 0
         self._painted.append(new)
-        for piece in self._chunker.feed(new):
-            if piece.source.strip():
-                self._add_frozen(self._rendered(piece, True))
+        pieces = [piece for piece in self._chunker.feed(new) if piece.source.strip()]
+        self._staged += "".join(self._rendered(piece, True) for piece in pieces)
         tail = self._chunker.tail()
-        self._tail_chars = len(tail.source)
         value = self._rendered(tail, False) if tail.source.strip() else ""
+        # A widget costs messages, so frozen HTML rides in the tail until the two together
+        # would outgrow STAGE: then it gets a widget of its own, and the tail stays small.
+        if self._staged and len(self._staged) + len(value) > STAGE:
+            self._add_frozen(self._staged)
+            self._staged = ""
+        self._tail_chars = len(tail.source) + len(self._staged)
+        value = self._staged + value
         if value != self._tail.value:
             self._tail.value = value
 
@@ -134,7 +168,9 @@ class LiveView:
         from ipywidgets.widgets.widget_string import HTMLMathStyle, HTMLStyle
 
         self._clock, self._interval = clock, interval
-        self._status_interval, self._last_status = 0.25, float("-inf")
+        # the status line and the thinking title tick once a second: each is a message
+        self._status_interval, self._last_status = 1.0, float("-inf")
+        self._answering = False
         self._max_latency = 0.25
         self.progress = Progress(started=clock(), note=note)
         self._last_paint = float("-inf")
@@ -143,22 +179,23 @@ class LiveView:
         self._control = control
         html_widget = lambda value: w.HTML(value, layout=layout, style=html_style)  # noqa: E731
         math_widget = lambda value: w.HTMLMath(value, layout=layout, style=math_style)  # noqa: E731
-        self.thinking = _Pane(html_widget, _thinking_html, PlainChunker())
-        self.answer = _Pane(math_widget, _answer_renderer(), MarkdownChunker())
+        self.thinking = _Pane(html_widget, _thinking_html, PlainChunker(), ("kimi-reasoning",))
+        self.answer = _Pane(math_widget, _answer_renderer(), MarkdownChunker(), ANSWER_CLASSES)
         self._style = w.HTML(_CSS, layout=layout, style=html_style)  # sent once
-        self.status = w.HTML(_status_html(self.progress.status_text(self.progress.started)))
+        status = _status_html(self.progress.status_text(self.progress.started))
+        self.status = w.HTML(status, layout=layout, style=html_style)
         self.stop_button = w.Button(description="Stop", icon="stop", tooltip="Stop the answer")
         if control is not None:
             self.stop_button.on_click(lambda _: self.stop())
             handle_clicks_on_any_shell(self.stop_button)
         self.accordion = w.Accordion([self.thinking.box], titles=("Thinking",))
         self.accordion.layout.display = "none"
-        self._header = w.HBox([self.stop_button, self.status, self._style])
+        self._header = w.HBox([self.stop_button, self.status, self._style], layout=layout)
         self.widget = w.VBox(
             [self._header, self.accordion, self.answer.box],
             layout=w.Layout(width="100%"),
+            _dom_classes=("kimi-live",),
         )
-        self.widget.add_class("kimi-live")
         self.repaints = 0
         self.tools = ToolPanels(self._place_tools, layout, html_style)
 
@@ -241,8 +278,13 @@ class LiveView:
         self.repaints += 1
         self.thinking.repaint()
         self.answer.repaint()
-        if now - self._last_status >= self._status_interval or final:
-            self._last_status = now
+        answering = self.progress.answer_started is not None
+        if (
+            now - self._last_status >= self._status_interval
+            or final
+            or answering != self._answering
+        ):
+            self._last_status, self._answering = now, answering  # a new phase shows at once
             self.accordion.set_title(0, self.progress.thinking_title(now))
             self.status.value = _status_html(self.progress.status_text(now))
 
