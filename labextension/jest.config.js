@@ -1,8 +1,12 @@
 /** Jest runs the TypeScript unit tests in src/__tests__ under jsdom via ts-jest. */
 
 // ES modules the tests load from node_modules: marked (the parser JupyterLab uses, a dev
-// dependency) and JupyterLab's math handling for Markdown.
-const ES_MODULES = ['marked/', '@jupyterlab/rendermime/lib/latex'];
+// dependency), JupyterLab's math handling for Markdown and its HTML sanitizer.
+const ES_MODULES = [
+  'marked/',
+  '@jupyterlab/rendermime/lib/latex',
+  '@jupyterlab/apputils/lib/sanitizer'
+];
 
 module.exports = {
   testEnvironment: 'jsdom',

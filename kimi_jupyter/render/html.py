@@ -13,6 +13,7 @@ tab with `rel="noopener noreferrer"`. Code blocks are highlighted with Pygments 
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
@@ -53,7 +54,19 @@ def render_markdown(text: str, *, highlight: HighlightBudget | None = None) -> s
     a live view passes one budget to all the pieces of one answer.
     """
     env = {"kimi_highlight": highlight if highlight is not None else HighlightBudget()}
-    return sanitize(parser().render(text, env))
+    return _disarm_math_loaders(sanitize(parser().render(text, env)))
+
+
+_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL | re.IGNORECASE)
+_REQUIRE = re.compile(r"\\(?=(?:<[^>]*>)*r(?:<[^>]*>)*e(?:<[^>]*>)*q(?:<[^>]*>)*u(?:<[^>]*>)*"
+                      r"i(?:<[^>]*>)*r(?:<[^>]*>)*e(?![A-Za-z]))")  # fmt: skip
+
+
+def _disarm_math_loaders(markup: str) -> str:
+    """MathJax's `\\require{…}` loads code from the server when a frontend typesets trusted
+    HTML: outside code, its backslash becomes a look-alike (U+29F5), also across tags."""
+    pieces = _CODE.split(markup)
+    return "".join(p if i % 2 else _REQUIRE.sub("\u29f5", p) for i, p in enumerate(pieces))
 
 
 def render_text(text: str) -> str:

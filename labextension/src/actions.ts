@@ -8,6 +8,7 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Notebook, NotebookActions } from '@jupyterlab/notebook';
 
+import { labelWithNotice } from './bidi';
 import { codeText } from './clipboard';
 import { ITranslate, untranslated } from './turn';
 
@@ -102,7 +103,7 @@ export function addInsertCodeButtons(
     button.className = 'jp-KimiTurn-insertCode';
     button.textContent = trans.__('Insert');
     button.setAttribute('aria-label', label);
-    button.title = label;
+    button.title = labelWithNotice(label, pre.textContent ?? '', trans);
     button.addEventListener('click', () => insert(codeText(pre)));
     block.classList.add('jp-mod-insertable');
     block.appendChild(button);

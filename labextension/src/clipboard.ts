@@ -1,7 +1,12 @@
 /**
  * Copy buttons: the whole answer's Markdown, and the text of each rendered code block.
  */
+import { bidiNotice, labelWithNotice, stripBidi } from './bidi';
+import { textNode } from './dom';
 import { ITranslate, untranslated } from './turn';
+
+/** The code blocks of an answer: `<pre>`s, but not the text of the plain view (`bounds.ts`). */
+const CODE_BLOCK = 'pre:not(.jp-KimiTurn-plainText)';
 
 /** How long a button says "Copied" (or "Copy failed") before it reads "Copy" again. */
 export const FEEDBACK_MS = 1500;
@@ -77,6 +82,8 @@ export function createCopyButton(
  *
  * Each block is wrapped in `div.jp-KimiTurn-codeBlock` so the button sits outside the
  * `<pre>` and never becomes part of the copied text. Blocks already wrapped are skipped.
+ * A block with bidi controls says under it (and in the button's title) that Copy and
+ * Insert leave them out.
  */
 export function addCodeCopyButtons(
   host: HTMLElement,
@@ -85,31 +92,39 @@ export function addCodeCopyButtons(
 ): number {
   const doc = host.ownerDocument;
   let added = 0;
-  for (const pre of Array.from(host.querySelectorAll('pre'))) {
+  for (const pre of Array.from(
+    host.querySelectorAll<HTMLPreElement>(CODE_BLOCK)
+  )) {
     if (pre.parentElement?.classList.contains('jp-KimiTurn-codeBlock')) {
       continue;
     }
     const block = doc.createElement('div');
     block.className = 'jp-KimiTurn-codeBlock';
     pre.replaceWith(block);
-    block.append(
-      pre,
-      createCopyButton(doc, {
-        ariaLabel: trans.__('Copy code'),
-        className: 'jp-KimiTurn-copyCode',
-        text: () => codeText(pre),
-        trans,
-        copy
-      })
-    );
+    const button = createCopyButton(doc, {
+      ariaLabel: trans.__('Copy code'),
+      className: 'jp-KimiTurn-copyCode',
+      text: () => codeText(pre),
+      trans,
+      copy
+    });
+    button.title = labelWithNotice(button.title, pre.textContent ?? '', trans);
+    block.append(pre, button);
+    const notice = bidiNotice(stripBidi(pre.textContent ?? '').removed, trans);
+    if (notice) {
+      block.appendChild(textNode('div', 'jp-KimiTurn-bidiNotice', notice));
+    }
     added += 1;
   }
   return added;
 }
 
-/** The text of a code block, without the newline Markdown renderers leave at its end. */
+/**
+ * The text of a code block, without the newline Markdown renderers leave at its end and
+ * without invisible direction-changing characters (see `bidi.ts`).
+ */
 export function codeText(pre: HTMLElement): string {
-  return (pre.textContent ?? '').replace(/\n$/, '');
+  return stripBidi(pre.textContent ?? '').text.replace(/\n$/, '');
 }
 
 function copyWithTextarea(text: string, doc: Document): boolean {

@@ -27,7 +27,8 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 const MARK_RANGES: ReadonlyArray<readonly [number, number]> = [
   [0x2400, 0x2426], // Control Pictures
   [0x2440, 0x244a], // Optical Character Recognition
-  [0x2b00, 0x2b73] // Miscellaneous Symbols and Arrows
+  [0x2b00, 0x2b73], // Miscellaneous Symbols and Arrows
+  [0x2800, 0x28ff] // Braille Patterns
 ];
 
 /** A CommonMark autolink starting at `lastIndex` (email local parts start alphanumeric). */

@@ -86,7 +86,7 @@ export class LiveTurn extends Widget {
       this._markdown.addClass('jp-KimiChat-liveMarkdown');
       this._answer.addWidget(this._markdown);
     }
-    await renderMarkdown(this._markdown, markdown);
+    await renderMarkdown(this._markdown, markdown, this._trans);
   }
 
   private _userToggled = false;

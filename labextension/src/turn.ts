@@ -283,10 +283,16 @@ function parseToolResults(value: unknown): IToolResult[] {
   return value.map(parseToolResult).filter((r): r is IToolResult => r !== null);
 }
 
-/** Text for a title: no control characters, whitespace folded, at most 80 characters. */
+/**
+ * Text for a title: no control characters (bidi controls included, see `bidi.ts`),
+ * whitespace folded, at most 80 characters.
+ */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const flat = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    ' '
+  );
   const folded = flat.replace(/\s+/g, ' ').trim();
   return folded.length > ARGUMENTS_SHOWN
     ? `${folded.slice(0, ARGUMENTS_SHOWN - 1)}…`

@@ -3,18 +3,23 @@
  * `toolview.ts`), the answer as untrusted
  * Markdown through JupyterLab's own Markdown renderer, a notice, and a footer.
  *
- * Model text reaches the DOM only through that renderer (raw HTML shown as text, then
- * sanitized) or `textContent`.
+ * Model text reaches the DOM only through that renderer (raw HTML shown as text, diagram
+ * fences as code, then sanitized so that nothing loads or runs, with no URL resolver or
+ * link handler) or `textContent`; an answer too costly for the renderer is shown by our
+ * own linear view (`bounds.ts`).
  * Loaded on the first turn output, not at start-up (see `renderer.ts`).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { addInsertCodeButtons } from './actions';
+import { labelWithNotice, markBidi, stripBidi } from './bidi';
+import { fitsMarkdownBudget, plainAnswer } from './bounds';
+import { plainDiagramParser } from './diagrams';
 import { textNode } from './dom';
 import { addCodeCopyButtons, createCopyButton } from './clipboard';
 import { literalHtmlParser } from './literalhtml';
-import { guardSanitizer } from './sanitizer';
+import { guardSanitizer, watchRendered } from './sanitizer';
 import { toolResultsNode } from './toolview';
 import {
   footerText,
@@ -86,8 +91,11 @@ export async function renderTurn(
 }
 
 /**
- * A Markdown renderer from the registry's factory, its parser showing raw HTML as text
- * (like the Python renderer) and its sanitizer guarded against remote resources.
+ * A Markdown renderer from the registry's factory: its parser shows raw HTML as text
+ * (like the Python renderer) and diagram fences as code, its sanitizer leaves nothing
+ * that loads or runs, and with no resolver or link handler JupyterLab neither rewrites
+ * the answer's URLs nor opens its links itself. What JupyterLab and MathJax add after
+ * sanitizing is held to the same rules (`watchRendered`).
  */
 export function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
   const { options, markdownFactory } = context;
@@ -97,22 +105,32 @@ export function createAnswer(context: ITurnContext): IRenderMime.IRenderer {
       ? markdownFactory.createRenderer({
           ...options,
           mimeType: MARKDOWN_MIME_TYPE,
-          markdownParser: literalHtmlParser(parser),
-          sanitizer: guardSanitizer(options.sanitizer)
+          markdownParser: literalHtmlParser(plainDiagramParser(parser)),
+          sanitizer: guardSanitizer(options.sanitizer),
+          resolver: null,
+          linkHandler: null
         })
       : new PlainMarkdown();
   widget.addClass('jp-KimiTurn-answer');
+  const watcher = watchRendered(widget.node);
+  widget.disposed.connect(() => watcher.disconnect());
   return widget;
 }
 
 /**
- * Render `markdown` as untrusted into a widget from `createAnswer` (its source as text
- * if that fails). The streaming answer in the chat panel renders through this too.
+ * Render `markdown` as untrusted into a widget from `createAnswer`, or as our linear plain
+ * view when it is over the Markdown budget (or fails to render); bidi controls become
+ * visible marks. The streaming answer in the chat panel renders through this too.
  */
 export async function renderMarkdown(
   widget: IRenderMime.IRenderer,
-  markdown: string
+  markdown: string,
+  trans: ITranslate = untranslated
 ): Promise<void> {
+  if (!fitsMarkdownBudget(markdown)) {
+    showPlain(widget, markdown, trans);
+    return;
+  }
   try {
     await widget.renderModel({
       trusted: false,
@@ -120,10 +138,34 @@ export async function renderMarkdown(
       metadata: {},
       setData: () => undefined
     });
+    markBidi(widget.node, trans);
   } catch (reason) {
     console.warn('kimi-jupyter: the answer did not render as Markdown', reason);
-    widget.node.replaceChildren(textNode('pre', '', markdown));
+    showPlain(widget, markdown, trans);
   }
+}
+
+/** The linear plain view of `markdown` (`bounds.ts`) in place of the rendered answer. */
+function showPlain(
+  widget: IRenderMime.IRenderer,
+  markdown: string,
+  trans: ITranslate
+): void {
+  const plain = document.createElement('div');
+  // MathJax's classes for "do not typeset" (3 and 2): the answer may be all `$`.
+  plain.className = 'jp-KimiTurn-plain mathjax_ignore tex2jax_ignore';
+  plain.append(
+    textNode(
+      'div',
+      'jp-KimiTurn-plainNotice',
+      trans.__(
+        'Shown as plain text: this answer is too large or too intricate to render as Markdown.'
+      )
+    ),
+    plainAnswer(document, markdown)
+  );
+  widget.node.replaceChildren(plain);
+  markBidi(widget.node, trans);
 }
 
 /** Render `markdown` as untrusted, then give each code block copy and insert buttons. */
@@ -132,7 +174,7 @@ async function renderAnswer(
   markdown: string,
   trans: ITranslate
 ): Promise<void> {
-  await renderMarkdown(widget, markdown);
+  await renderMarkdown(widget, markdown, trans);
   if (!widget.isDisposed) {
     addCodeCopyButtons(widget.node, trans);
     addInsertCodeButtons(widget.node, trans);
@@ -198,14 +240,15 @@ export function footerNode(
     textNode('span', 'jp-KimiTurn-footer', footerText(turn, trans))
   );
   if (turn.answer) {
-    bar.appendChild(
-      createCopyButton(document, {
-        ariaLabel: trans.__('Copy answer as Markdown'),
-        className: 'jp-KimiTurn-copyAnswer',
-        text: () => turn.answer,
-        trans
-      })
-    );
+    const label = trans.__('Copy answer as Markdown');
+    const button = createCopyButton(document, {
+      ariaLabel: label,
+      className: 'jp-KimiTurn-copyAnswer',
+      text: () => stripBidi(turn.answer).text,
+      trans
+    });
+    button.title = labelWithNotice(label, turn.answer, trans);
+    bar.appendChild(button);
   }
   return bar;
 }

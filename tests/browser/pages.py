@@ -1,5 +1,5 @@
 """Page helpers the browser tests share: write a notebook, open it alone, run and save it,
-take a screenshot."""
+take a screenshot, use the chat panel, and record what hostile output could cause."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 if TYPE_CHECKING:
     from conftest import LabServer
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Locator, Page, Request
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -65,6 +65,121 @@ def save_notebook(page: Page) -> None:
     )
 
 
+def open_chat_panel(page: Page, name: str) -> Locator:
+    """Open the Kimi panel; wait until it is connected to the kernel of notebook `name`."""
+    from playwright.sync_api import expect
+
+    page.evaluate("() => window.jupyterapp.commands.execute('kimi-jupyter:open-chat')")
+    panel = page.locator("#kimi-jupyter-chat")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name)
+    expect(panel.locator(".jp-KimiChat-session")).to_be_enabled(timeout=20_000)
+    return panel
+
+
+def ask_in_chat_panel(panel: Locator, prompt: str) -> None:
+    """Type `prompt` and press Enter (the keyboard: a toast may cover the Send button)."""
+    panel.locator(".jp-KimiChat-input").fill(prompt)
+    panel.locator(".jp-KimiChat-input").press("Enter")
+
+
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# Hostile output (issue 11): every URL a corpus vector could load contains this marker.
+HOSTILE_MARKER = "kimi-hostile"
+
+# Runs in every frame before the page's own scripts: whatever a vector would execute
+# (alert/confirm/prompt/print, `window.__pwned = …`, a CSP report) is recorded, not shown;
+# long tasks are timed so tests can tell a frozen tab from a busy one.
+TRIPWIRE_JS = """(() => {
+  const hits = [];
+  const record = kind => (...args) => { hits.push(`${kind}:${args.map(String).join(',')}`); };
+  for (const name of ['alert', 'confirm', 'prompt', 'print']) { window[name] = record(name); }
+  Object.defineProperty(window, '__kimiHits', { value: hits });
+  Object.defineProperty(window, '__pwned', {
+    get: () => undefined, set: value => hits.push(`__pwned:${value}`)
+  });
+  document.addEventListener('securitypolicyviolation', e => hits.push(`csp:${e.blockedURI}`));
+  const longTasks = [];
+  Object.defineProperty(window, '__kimiLongTasks', { value: longTasks });
+  try {
+    new PerformanceObserver(list => {
+      for (const entry of list.getEntries()) { longTasks.push(entry.duration); }
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (error) { /* no long-task timing in this frame */ }
+})();"""
+
+# The notebook's default windowing skips styling off-screen cells (`content-visibility`),
+# which would also skip the fetches a CSS vector makes: render every cell.
+ALL_CELLS_CSS = ".jp-Notebook-cell { content-visibility: visible !important; }"
+
+
+class Tripwire:
+    """Everything a page requested, opened or executed that model text could have caused."""
+
+    def __init__(self, page: Page, origin: str) -> None:
+        self.page, self.origin = page, origin
+        self.requests: list[str] = []
+        self.media: list[str] = []
+        self.sockets: list[str] = []
+        self.failures: list[str] = []
+        page.add_init_script(TRIPWIRE_JS)
+        page.on("request", self._on_request)
+        page.on("websocket", lambda socket: self.sockets.append(socket.url))
+        page.on(
+            "response",
+            lambda response: (
+                self.failures.append(f"{response.status} {response.url}")
+                if response.status >= 400
+                else None
+            ),
+        )
+
+    def _on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+        # JupyterLab draws its icons inline (kernel logos and the favicon aside): another
+        # image or media fetch is the answer's doing even without the marker
+        # (`![x](x.png)`, `![](/api/kernels)`).
+        own = ("/kernelspecs/", "/favicon")
+        if request.resource_type in ("image", "media") and not any(
+            part in request.url for part in own
+        ):
+            self.media.append(request.url)
+
+    def marked_requests(self) -> list[str]:
+        """Requests and sockets whose URL carries the corpus marker."""
+        return [url for url in self.requests + self.sockets if HOSTILE_MARKER in url]
+
+    def foreign_requests(self) -> list[str]:
+        """Requests anywhere but the Jupyter server (inline `data:` and `blob:` aside)."""
+        local = (self.origin, self.origin.replace("http", "ws", 1), "data:", "blob:", "about:")
+        return [url for url in self.requests + self.sockets if not url.startswith(local)]
+
+    def executions(self) -> list[str]:
+        """What vectors ran: recorded dialogs, `__pwned` writes, CSP reports, in any frame."""
+        from playwright.sync_api import Error
+
+        hits: list[str] = []
+        for frame in self.page.frames:
+            try:
+                hits += frame.evaluate("() => [...(window.__kimiHits ?? [])]")
+            except Error:  # a frame that went away ran nothing more
+                continue
+        return hits
+
+    def longest_task_ms(self) -> float:
+        tasks: list[float] = self.page.evaluate("() => [...window.__kimiLongTasks]")
+        return max(tasks, default=0.0)
+
+    def assert_inert(self) -> None:
+        """No execution, no marked or foreign request, no image or media fetch."""
+        found = {
+            "executions": self.executions(),
+            "marked requests": self.marked_requests(),
+            "foreign requests": self.foreign_requests(),
+            "media": [url for url in self.media if not url.startswith("data:")],
+        }
+        assert {key: value for key, value in found.items() if value} == {}, found

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from pages import screenshot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page, Request
+    from playwright.sync_api import Locator, Page
 
     from .conftest import BrowserLog, LabServer
 
@@ -123,8 +123,9 @@ def _open_turns(page: Page, lab_server: LabServer, name: str, count: int = 1) ->
     return turns
 
 
-def _is_probe(request: Request) -> bool:
-    return re.search(r"/probe\.png(\?|$)", request.url) is not None
+def _is_probe(url: str) -> bool:
+    """The fetch `![probe](probe.png)` would make if the answer could load images."""
+    return re.search(r"/probe\.png(\?|$)", url) is not None
 
 
 def _is_raw_img(url: str) -> bool:
@@ -212,21 +213,15 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     turn_record = _turn(answer=HOSTILE_ANSWER, reasoning=HOSTILE_REASONING, tool_calls=[])
     name = _write_notebook(lab_server.root_dir, "turn_hostile.ipynb", [turn_record])
 
-    # The relative image is requested after the remote one would have been (same render).
-    with page.expect_request(_is_probe):
-        turn = _open_turns(page, lab_server, name).first
+    turn = _open_turns(page, lab_server, name).first
     answer = turn.locator(".jp-KimiTurn-answer")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-KimiTurn img')].every(img => img.complete)"
-    )
     answer.locator("mjx-container").wait_for()  # `$a<b$` reached MathJax whole
     # Raw HTML shows as literal text, as in the Python renderer (CommonMark, HTML off).
     paragraphs = answer.locator("p").all_inner_texts()
     assert paragraphs[1:3] == [RAW_IMG, RAW_SCRIPT]
     assert answer.locator("script").count() == 0
-    sources = [img.get_attribute("src") or "" for img in answer.locator("img").all()]
-    assert len(sources) == 1, sources
-    assert "/files/probe.png?" in sources[0]
+    # Nothing in the answer loads, not even a relative image (issue 11): a placeholder.
+    assert answer.locator("img").count() == 0
     assert answer.locator("code").first.inner_text() == "<i>code</i>"
     assert answer.locator("i").count() == 0
     html_block = answer.locator("pre").filter(has_text="bold")
@@ -234,8 +229,8 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     assert html_block.locator("span[class]").count() > 0, "HTML code is not highlighted"
     assert paragraphs[3].startswith("Inline <i>code</i> and math ")
     assert "$" not in paragraphs[3]
-    remote = answer.locator(".jp-KimiTurn-remoteImage")
-    assert remote.inner_text() == "Remote image: t"
+    placeholders = answer.locator(".jp-KimiTurn-remoteImage").all_inner_texts()
+    assert placeholders == ["Remote image: t", "Image not shown: probe"]
     answer.get_by_text("click").click()
 
     summary = turn.locator(".jp-KimiTurn-thinking summary")
@@ -250,6 +245,7 @@ def test_hostile_answer_and_reasoning_stay_inert(page: Page, lab_server: LabServ
     assert flags == [None, None, None, None]
     assert [url for url in requests if "remote.invalid" in url] == []
     assert [url for url in requests if _is_raw_img(url)] == []
+    assert [url for url in requests if _is_probe(url)] == []
 
 
 def test_unfinished_turns_show_notices(page: Page, lab_server: LabServer) -> None:

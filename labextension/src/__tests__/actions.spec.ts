@@ -72,6 +72,23 @@ describe('addInsertCodeButtons', () => {
     expect(addInsertCodeButtons(host, undefined, insert)).toBe(0);
   });
 
+  it('inserts code without bidi controls and says so in its title', () => {
+    const host = document.createElement('div');
+    host.innerHTML = '<pre><code>x = "\u202eevil"\n</code></pre>';
+    addCodeCopyButtons(host);
+    const insert = jest.fn();
+    addInsertCodeButtons(host, undefined, insert);
+    const button = host.querySelector<HTMLButtonElement>(
+      '.jp-KimiTurn-insertCode'
+    )!;
+    expect(button.title).toBe(
+      'Insert code below (Removed 1 invisible direction-changing character)'
+    );
+    expect(button.getAttribute('aria-label')).toBe('Insert code below');
+    button.click();
+    expect(insert).toHaveBeenCalledWith('x = "evil"');
+  });
+
   it('uses the inserter set by the plugin, and adds nothing without one', () => {
     const host = rendered();
     addCodeCopyButtons(host);

@@ -160,6 +160,28 @@ describe('addCodeCopyButtons', () => {
     expect(button?.textContent).toBe('[Copy]');
   });
 
+  it('copies code without bidi controls and says so in the title and under the block', async () => {
+    const host = document.createElement('div');
+    host.innerHTML =
+      '<pre><code>if a != "x\u202e \u2066# ok\u2069":\n</code></pre><pre><code>y</code></pre>';
+    const copy = jest.fn(() => Promise.resolve(true));
+    addCodeCopyButtons(host, undefined, copy);
+    const [hostile, plain] = Array.from(
+      host.querySelectorAll<HTMLButtonElement>('.jp-KimiTurn-copyCode')
+    );
+    expect(hostile.title).toBe(
+      'Copy code (Removed 3 invisible direction-changing characters)'
+    );
+    expect(plain.title).toBe('Copy code');
+    const notices = host.querySelectorAll('.jp-KimiTurn-bidiNotice');
+    expect(Array.from(notices, n => n.textContent)).toEqual([
+      'Removed 3 invisible direction-changing characters'
+    ]);
+    hostile.click();
+    await Promise.resolve();
+    expect(copy).toHaveBeenCalledWith('if a != "x # ok":');
+  });
+
   it('strips one trailing newline only', () => {
     const pre = document.createElement('pre');
     pre.textContent = 'a\n\n';

@@ -10,22 +10,36 @@ import { Marked, Renderer, Tokens } from 'marked';
 /** The class the fake highlighter gives `<` and `>`, so tests see what it was given. */
 export const ANGLE_CLASS = 'tok-angle';
 
-/** A parser like JupyterLab's; `calls` records the sources it rendered. */
+/** The info strings JupyterLab's mermaid block claims (`block.languages.includes(lang)`). */
+const DIAGRAM_BLOCK_LANGUAGES = ['mermaid'];
+
+/**
+ * A parser like JupyterLab's; `calls` records the sources it rendered, `diagrams` the
+ * code a mermaid block would have drawn (JupyterLab draws it while walking the tokens).
+ */
 export function createMarkedParser(): IRenderMime.IMarkdownParser & {
   calls: string[];
+  diagrams: string[];
 } {
   const highlights = new Map<string, string>();
+  const diagrams: string[] = [];
+  const isDiagram = (token: Tokens.Code) =>
+    !!token.lang && DIAGRAM_BLOCK_LANGUAGES.includes(token.lang);
   const key = (token: Tokens.Code) => `${token.lang}\`\`\`~~~${token.text}`;
   const renderer = new Renderer();
   const code = renderer.code;
   renderer.code = token =>
-    highlights.get(key(token)) ?? code.call(renderer, token);
+    isDiagram(token)
+      ? '<div class="jp-RenderedMermaid"><img src="/kimi-hostile/diagram"></div>'
+      : (highlights.get(key(token)) ?? code.call(renderer, token));
   const marked = new Marked({
     async: true,
     gfm: true,
     renderer,
     walkTokens: token => {
-      if (token.type === 'code' && token.lang) {
+      if (token.type === 'code' && isDiagram(token as Tokens.Code)) {
+        diagrams.push((token as Tokens.Code).text);
+      } else if (token.type === 'code' && token.lang) {
         highlights.set(
           key(token as Tokens.Code),
           `<pre><code class="language-${token.lang}">${highlight(token.text)}</code></pre>`
@@ -36,6 +50,7 @@ export function createMarkedParser(): IRenderMime.IMarkdownParser & {
   const calls: string[] = [];
   return {
     calls,
+    diagrams,
     render: async source => {
       calls.push(source);
       return marked.parse(source) as Promise<string>;

@@ -46,6 +46,16 @@ describe('LiveTurn', () => {
     view.dispose();
   });
 
+  it('shows an answer over the Markdown budget in the plain view while it streams', async () => {
+    const { view, q } = live();
+    view.setTurn(streaming({ content: `a ${'`'.repeat(8000)}` }));
+    await until(() => !!q('.jp-KimiTurn-plainNotice'));
+    expect(q('.jp-KimiTurn-plainText').textContent).toBe(
+      `a ${'`'.repeat(8000)}`
+    );
+    view.dispose();
+  });
+
   it('keeps the reader toggle of thinking', () => {
     const { view, q } = live();
     view.setTurn(streaming({ reasoning: 'hm' }));

@@ -173,7 +173,9 @@ describe('renderTurn', () => {
     expect(FakeMarkdown.created).toHaveLength(1);
     const created = FakeMarkdown.created[0];
     expect(created.mimeType).toBe('text/markdown');
-    expect(created.resolver).toBe(resolver);
+    // No resolver: JupyterLab must not turn the answer's relative URLs into /files/ ones.
+    expect(created.resolver).toBeNull();
+    expect(created.linkHandler).toBeNull();
     expect(created.sanitizer).not.toBe(baseSanitizer);
     expect(FakeMarkdown.models[0].trusted).toBe(false);
     const answer = node.querySelector('.jp-KimiTurn-answer') as HTMLElement;
@@ -223,6 +225,70 @@ describe('renderTurn', () => {
     );
   });
 
+  it('shows a mermaid block as code, never as a diagram', async () => {
+    const node = await render({
+      answer: '```mermaid\ngraph TD\n  A["<img src=/kimi-hostile>"] --> B\n```'
+    });
+    expect(markdownParser.diagrams).toEqual([]);
+    expect(node.querySelector('code.language-mermaid')?.textContent).toContain(
+      'graph TD'
+    );
+    expect(node.querySelector('img, .jp-RenderedMermaid')).toBeNull();
+    expect(node.querySelectorAll('button.jp-KimiTurn-copyCode')).toHaveLength(
+      1
+    );
+  });
+
+  it('loads nothing from the answer, same-origin included', async () => {
+    const node = await render({
+      answer:
+        '![x](x.png) ![k](/api/kernels) [f](/files/a.ipynb) [w](https://example.com)'
+    });
+    const answer = node.querySelector('.jp-KimiTurn-answer') as HTMLElement;
+    expect(answer.querySelector('img')).toBeNull();
+    expect(
+      Array.from(answer.querySelectorAll('a'), a => [
+        a.getAttribute('href'),
+        a.getAttribute('target'),
+        a.getAttribute('rel')
+      ])
+    ).toEqual([
+      ['https://example.com/', '_blank', 'noopener noreferrer nofollow']
+    ]);
+    expect(answer.querySelectorAll('.jp-KimiTurn-unlinked')).toHaveLength(1);
+  });
+
+  it('marks bidi controls and copies the answer without them, with a notice', async () => {
+    const answer = 'Run `x\u202e = 1`\n\n```python\ny = "\u2066a\u2069"\n```';
+    const node = await render({ answer });
+    expect(node.querySelectorAll('.jp-KimiTurn-bidi')).toHaveLength(3);
+    const copyAnswer = node.querySelector<HTMLButtonElement>(
+      '.jp-KimiTurn-copyAnswer'
+    );
+    expect(copyAnswer?.title).toBe(
+      'Copy answer as Markdown (Removed 3 invisible direction-changing characters)'
+    );
+    expect(node.querySelector('.jp-KimiTurn-bidiNotice')?.textContent).toBe(
+      'Removed 2 invisible direction-changing characters'
+    );
+  });
+
+  it('shows an answer over the Markdown budget as text and code, without the parser', async () => {
+    const answer = `Look: ${'`'.repeat(8000)}\n\n\`\`\`python\nx = 1\n\`\`\``;
+    const node = await render({ answer });
+    expect(FakeMarkdown.models).toHaveLength(0);
+    const view = node.querySelector('.jp-KimiTurn-answer') as HTMLElement;
+    expect(view.querySelector('.jp-KimiTurn-plainNotice')).not.toBeNull();
+    expect(view.querySelector('.jp-KimiTurn-plainText')?.textContent).toBe(
+      `Look: ${'`'.repeat(8000)}\n`
+    );
+    expect(view.querySelector('pre code')?.textContent).toBe('x = 1');
+    expect(view.querySelectorAll('.jp-KimiTurn-copyCode')).toHaveLength(1);
+    expect(view.querySelector('.jp-KimiTurn-plain')?.classList).toContain(
+      'mathjax_ignore'
+    );
+  });
+
   it('has no toggle, list or copy button for what is missing', async () => {
     const node = await render({ answer: '', model: 'm' });
     expect(node.querySelector('details')).toBeNull();
@@ -269,9 +335,10 @@ describe('renderTurn', () => {
       .spyOn(console, 'warn')
       .mockImplementation(() => undefined);
     const node = await render({ answer: 'FAIL' });
-    expect(node.querySelector('.jp-KimiTurn-answer pre')?.textContent).toBe(
-      'FAIL'
-    );
+    expect(
+      node.querySelector('.jp-KimiTurn-answer .jp-KimiTurn-plainText')
+        ?.textContent
+    ).toBe('FAIL');
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();
   });
