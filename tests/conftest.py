@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
 
+from kimi_jupyter.kernel import KernelContext
+from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.tools import Toolbox
 
 
@@ -28,3 +32,20 @@ def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
     fresh = Toolbox()
     monkeypatch.setattr(Toolbox, "_default", fresh)
     return fresh
+
+
+@pytest.fixture
+def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """IPython's test shell with the extension loaded, talking to the module's `sim`, with a
+    fresh kernel context (sessions) for each test."""
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KIMI_API_KEY", sim.api_key)
+    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+    monkeypatch.setattr(KernelContext, "_current", KernelContext())
+    start_ipython()
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "kimi_jupyter")
+    shell.run_line_magic("config", "KimiMagics.model = None")
+    yield shell
+    shell.run_line_magic("unload_ext", "kimi_jupyter")

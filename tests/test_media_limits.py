@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 from PIL import Image
 
 from kimi_jupyter._media import MAX_IMAGE_TOKENS, image_size, media_tokens
@@ -48,21 +47,6 @@ MP4_TYPE = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 def sim() -> Iterator[Simulator]:
     with Simulator(api_key=KEY) as server:
         yield server
-
-
-@pytest.fixture
-def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
-    start_ipython()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kimi_jupyter")
-    shell.run_line_magic("config", "KimiMagics.model = None")
-    yield shell
-    shell.run_line_magic("unload_ext", "kimi_jupyter")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
 from kimi_jupyter.context import ContextError, Registry
 from kimi_jupyter.conversation import TextPart
@@ -109,21 +108,6 @@ def test_questions_are_recognised_typed_or_stored() -> None:
 def sim() -> Iterator[Simulator]:
     with Simulator(api_key=KEY) as server:
         yield server
-
-
-@pytest.fixture
-def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
-    start_ipython()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kimi_jupyter")
-    shell.run_line_magic("config", "KimiMagics.model = None")
-    yield shell
-    shell.run_line_magic("unload_ext", "kimi_jupyter")
 
 
 def run(ip: InteractiveShell, code: str) -> Any:

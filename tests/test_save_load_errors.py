@@ -13,7 +13,6 @@ import nbformat
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
 from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
@@ -217,21 +216,6 @@ def test_save_and_load_round_trip_a_quoted_name(tmp_path: Path) -> None:
 def sim() -> Iterator[Simulator]:
     with Simulator(api_key=KEY) as server:
         yield server
-
-
-@pytest.fixture
-def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
-    start_ipython()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kimi_jupyter")
-    shell.run_line_magic("config", "KimiMagics.model = None")
-    yield shell
-    shell.run_line_magic("unload_ext", "kimi_jupyter")
 
 
 def test_magic_errors_are_usage_errors(ip: InteractiveShell, tmp_path: Path) -> None:
