@@ -71,7 +71,7 @@ def _disarm_math_loaders(markup: str) -> str:
 
 def render_text(text: str) -> str:
     """Plain text (thinking, errors) → escaped HTML that keeps its line breaks."""
-    return html.escape(text).replace("\n", "<br>\n")
+    return _disarm_math_loaders(html.escape(text).replace("\n", "<br>\n"))
 
 
 def sanitize(fragment: str) -> str:
