@@ -19,7 +19,7 @@ from httpx_sse import EventSource
 
 from ._inflight import Stopped
 from ._sse import ChunkParser, completion_events
-from .errors import KimiError, StreamError
+from .errors import KimiError, StreamError, one_line
 from .events import Event
 from .turn import Status, Turn, TurnBuilder
 
@@ -207,7 +207,7 @@ def lost(client: KimiClient, exc: httpx.TransportError, builder: TurnBuilder) ->
 
 def broken(client: KimiClient, exc: BaseException, builder: TurnBuilder) -> StreamError:
     """Anything else that broke the body's reading, as one line with the partial turn."""
-    message = client.redact(f"the answer stopped mid-stream: {describe(exc)}")
+    message = client.redact(f"the answer stopped mid-stream: {one_line(exc)}")
     return StreamError(message, partial=builder.build("failed", message))
 
 
@@ -225,11 +225,6 @@ class EndsAtEOF:
     def iter_text(self) -> Iterator[str]:
         yield from self._response.iter_text()
         yield "\n\n"
-
-
-def describe(exc: BaseException) -> str:
-    """`RuntimeError: what it said`, on one line."""
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def is_event_stream(response: httpx.Response) -> bool:

@@ -30,12 +30,12 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from ._answers import Completion, EventStream, describe
+from ._answers import Completion, EventStream
 from ._inflight import Inflight, Stopped
 from ._meta import __version__
 from ._redact import watch_logs
 from .config import Settings
-from .errors import APIConnectionError, APITimeoutError, KimiError, error_from_response
+from .errors import APIConnectionError, APITimeoutError, KimiError, error_from_response, one_line
 from .turn import Turn
 
 __all__ = ["Completion", "EventStream", "KimiClient", "OnRetry", "RetryNotice"]
@@ -182,7 +182,7 @@ class KimiClient:
             ) from exc
         except Exception as exc:  # a custom transport's own error: one line, not retried
             raise KimiError(
-                self.redact(f"the request to {request.url} failed: {describe(exc)}")
+                self.redact(f"the request to {request.url} failed: {one_line(exc)}")
             ) from exc
         if response.status_code < 300:
             return response

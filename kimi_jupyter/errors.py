@@ -201,6 +201,21 @@ def error_from_response(
     )
 
 
+def one_line(exc: BaseException, max_chars: int | None = None, *, named: bool = True) -> str:
+    """`ValueError: what it said` on one line (cut to `max_chars`); without `named`, only what
+    it said (its type when it said nothing). An `__str__` that raises still gives the type."""
+    try:
+        message = " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001 - user code again
+        message = ""
+    text = message or type(exc).__name__
+    if named and message:
+        text = f"{type(exc).__name__}: {message}"
+    if max_chars is not None and len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    return text
+
+
 def retry_after_seconds(headers: Mapping[str, str], message: str = "") -> float | None:
     """How long the server asked us to wait: `Retry-After`, else the hint in the message."""
     value = headers.get("retry-after")

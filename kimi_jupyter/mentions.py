@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kimi_jupyter.errors import KimiError
+from kimi_jupyter.errors import KimiError, one_line
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _STEP = rf"\.{_NAME}|\[(?:-?\d+|\"[^\"\n]*\"|'[^'\n]*')\]"
@@ -97,14 +97,16 @@ def _step(value: Any, step: str | int, mention: Mention) -> Any:
         # A property is user code: it may raise anything, and the prompt must still go.
         except Exception as exc:
             raise MentionError(
-                f"{mention.text}: reading .{attribute} raised {_one_line(exc)}"
+                f"{mention.text}: reading .{attribute} raised {one_line(exc, 160)}"
             ) from exc
     try:
         return value[step]
     except (KeyError, IndexError, TypeError) as exc:
         raise MentionError(f"{mention.text}: {_describe_missing(value, step, exc)}") from None
     except Exception as exc:  # `__getitem__` is user code too
-        raise MentionError(f"{mention.text}: reading [{step!r}] raised {_one_line(exc)}") from exc
+        raise MentionError(
+            f"{mention.text}: reading [{step!r}] raised {one_line(exc, 160)}"
+        ) from exc
 
 
 class Inputs(list[str]):
@@ -118,16 +120,6 @@ class Inputs(list[str]):
         if -index > len(code):
             raise IndexError(f"there are {len(code)} code cells before this question")
         return code[index]
-
-
-def _one_line(exc: BaseException) -> str:
-    try:
-        message = " ".join(str(exc).split())
-    # An exception whose __str__ raises (user code again) is still named by its type.
-    except Exception:  # noqa: BLE001
-        message = ""
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:

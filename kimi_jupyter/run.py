@@ -31,7 +31,7 @@ from typing import Any, Literal
 from .chat import Chat
 from .client import RetryNotice
 from .conversation import Part
-from .errors import KimiError
+from .errors import KimiError, one_line
 from .events import Event, ToolCall
 from .options import AskOptions
 from .turn import Status, Turn
@@ -263,7 +263,7 @@ class AnswerRun:
         except KimiError as exc:  # a StreamError's partial answer is already recorded
             ended = self._failed(exc)
         except BaseException as exc:  # noqa: BLE001 - whatever broke, the end must come
-            error = KimiError(f"the answer failed: {type(exc).__name__}: {_one_line(exc)}")
+            error = KimiError(f"the answer failed: {one_line(exc)}")
             ended = self._failed(error)
         self._end(ended)
 
@@ -305,7 +305,9 @@ class AnswerRun:
             answer.close()
 
     def _retry(self, notice: RetryNotice) -> None:
-        self._emit(RetryScheduled(notice.attempt, notice.delay, _one_line(notice.error)))
+        self._emit(
+            RetryScheduled(notice.attempt, notice.delay, one_line(notice.error, named=False))
+        )
 
     def _emit(self, event: RunEvent) -> None:
         if self._queue is not None:
@@ -320,7 +322,11 @@ class AnswerRun:
             except KeyboardInterrupt:
                 self.stop()
             except Exception as exc:  # noqa: BLE001 - a broken view must not lose the answer
-                _log.error("kimi: a view failed on %s: %s", type(event).__name__, _one_line(exc))
+                _log.error(
+                    "kimi: a view failed on %s: %s",
+                    type(event).__name__,
+                    one_line(exc, named=False),
+                )
                 self.stop()
 
     def _end(self, ended: RunEnded) -> None:
@@ -330,7 +336,3 @@ class AnswerRun:
             self.ended = ended
         self._emit(ended)
         self._finished.set()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

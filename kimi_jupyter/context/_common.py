@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from kimi_jupyter import errors
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.errors import ContextError
 
@@ -55,13 +56,7 @@ def who(name: str | None, obj: object) -> str:
 
 def one_line(exc: BaseException, max_chars: int = 160) -> str:
     """`ValueError: the message`, on one line and cut short: for errors raised by user code."""
-    try:
-        message = " ".join(str(exc).split())
-    # An exception whose __str__ raises (user code again) is still named by its type.
-    except Exception:  # noqa: BLE001
-        message = ""
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return clip(text, max_chars)
+    return errors.one_line(exc, max_chars)
 
 
 def truncate(text: str, max_chars: int) -> str:
