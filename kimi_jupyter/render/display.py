@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part
@@ -35,12 +36,12 @@ def show_turn(
     options = options or AskOptions()
     run = AnswerRun(chat, prompt, *objects, session=session, cell_id=cell_id, options=options)
     if options.stream is False:  # nothing to watch: wait, then show the answer
-        ended = run.follow(_Unattended(run).add)
+        ended = run.follow(Unattended(run).add)
         _show_final(ended, session, "widget" if view == "static" else view)
     elif view == "widget":
         ended = _follow_in_widget(run, session, note)
     elif view == "static":  # headless runs: no widgets at all, only what the notebook keeps
-        ended = run.follow(_Unattended(run).add)
+        ended = run.follow(Unattended(run).add)
         _show_final(ended, session, "widget")
     else:
         text = TextView(control=run)
@@ -66,12 +67,32 @@ def frontend_shows_widgets(cell_id: str | None) -> bool:
     return cell_id is not None or "JPY_SESSION_NAME" in os.environ
 
 
+def execute_metadata() -> dict[str, Any]:
+    """The metadata of the execute request this kernel is running (empty outside one)."""
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    try:
+        parent = kernel.get_parent() if kernel is not None else None
+    except (AttributeError, TypeError):
+        return {}
+    metadata = (parent or {}).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnded:
+    """The lab extension's one-model view where the page says it draws it (JupyterLab,
+    Notebook 7 with our extension), else the core-widget view (VS Code, Colab, a JupyterLab
+    without the extension)."""
     from IPython.display import display
 
+    from kimi_jupyter.render.lab_live import LabLiveView, extension_draws_live
     from kimi_jupyter.render.widget import LiveView
 
-    live = LiveView(control=run, note=note)
+    if extension_draws_live(execute_metadata()):
+        live: LabLiveView | LiveView = LabLiveView(control=run, note=note)
+    else:
+        live = LiveView(control=run, note=note)
     handle = display(live.widget, display_id=True)
     try:
         ended = run.follow(live.add, _BusyStatus())
@@ -113,7 +134,7 @@ class _BusyStatus:
         self._publish("busy", "shell", self._parent)
 
 
-class _Unattended:
+class Unattended:
     """Nobody can click Run here (a headless run, or no live view): skip, and say why."""
 
     def __init__(self, run: AnswerRun) -> None:

@@ -36,8 +36,9 @@ class ToolPanel:
         self.status = WAITING if confirm else RUNNING
         self.result: ToolResult | None = None
         body = tool_text_html("Arguments", pretty_arguments(call.arguments))
-        self.arguments = w.HTML(sanitize(body), layout=layout, style=style)
-        self.output = w.HTML("", layout=layout, style=style)
+        shared = {"layout": layout, "style": style} if style is not None else {"layout": layout}
+        self.arguments = w.HTML(sanitize(body), **shared)
+        self.output = w.HTML("", **shared)
         self.body = w.VBox([self.arguments, self.output])
         self.accordion = w.Accordion([self.body], titles=(tool_title(call.name, self.status),))
         self.accordion.add_class("kimi-tool")
