@@ -9,10 +9,11 @@ import functools
 import html
 import inspect
 import json
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
@@ -20,6 +21,7 @@ from kimi_jupyter.context import describe, sha256
 from kimi_jupyter.conversation import Exchange, MediaPart, Part, TextPart
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.options import AskOptions
+from kimi_jupyter.render._frontend import shows_widgets
 from kimi_jupyter.render.bundle import (
     TURN_MIME,
     static_html,
@@ -27,6 +29,7 @@ from kimi_jupyter.render.bundle import (
     tool_text_html,
     turn_record,
 )
+from kimi_jupyter.render.display import Unattended
 from kimi_jupyter.render.html import render_text
 from kimi_jupyter.render.widget import LiveView
 from kimi_jupyter.run import AnswerRun, ApprovalRequested, RunEnded, RunEvent
@@ -52,6 +55,10 @@ _SAME_IMAGE = " (the same image as above, sent once)"
 # every keystroke before it (a Send click could overtake value updates still buffered).
 SEND_MARK = "\u2063"  # INVISIBLE SEPARATOR
 _PLACEHOLDER = "Message Kimi (Enter sends). Mention kernel objects with @: @df, @fig, @last"
+# Made on first use where no frontend shows them (see `ChatWidget.__getattr__`).
+_CONTROLS = frozenset({"picker", "transcript", "input", "enter_sends", "keys_handled",
+                       "send_button", "stop_button", "refresh_button", "clear_button",
+                       "export_path", "export_button", "status", "widget"})  # fmt: skip
 
 
 class ChatWidget:
@@ -72,12 +79,28 @@ class ChatWidget:
     Elsewhere (VS Code, Colab) core widgets report the text, not the keys, so the fallback
     sends when the text gains a newline typed at the very end; a newline typed between
     lines stays. To write several lines there, untick "Enter sends" (Send always works).
+
+    In a headless run (nbclient, papermill: `display.frontend_shows_widgets`), which would
+    save the state of every widget model, it opens none: it shows the static transcript,
+    which `send`, `refresh`, `clear` and `close` bring up to date, and a notice goes to
+    stderr. Its controls are made on first use (`chat.input` makes them anywhere).
     """
 
-    def __init__(self, session: str = "default", *, chat: Chat | None = None) -> None:
-        import ipywidgets as w
-        from ipywidgets.widgets.widget_string import HTMLMathStyle
+    picker: Any
+    transcript: Any
+    input: Any
+    enter_sends: Any
+    keys_handled: Any
+    send_button: Any
+    stop_button: Any
+    refresh_button: Any
+    clear_button: Any
+    export_path: Any
+    export_button: Any
+    status: Any
+    widget: Any
 
+    def __init__(self, session: str = "default", *, chat: Chat | None = None) -> None:
         self.chat = chat if chat is not None else Chat(session)
         self.session = session
         self._run: AnswerRun | None = None
@@ -85,8 +108,26 @@ class ChatWidget:
         self._result: Turn | None = None
         self._shown: list[Exchange] | None = None  # None: the transcript must be rebuilt
         self._syncing = False
-        self._display_id: str | None = None
+        self._display_id: str | None = None  # the widget, or the static transcript headless
         self._saved_id: str | None = None  # the static transcript shown beside the widget
+        self._built = False
+        if shows_widgets():
+            self._build()
+
+    if not TYPE_CHECKING:  # mypy sees the annotations above, so a misspelt name still fails
+
+        def __getattr__(self, name: str) -> Any:
+            if name in _CONTROLS and not self.__dict__.get("_built", True):
+                self._build()
+                return getattr(self, name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build(self) -> None:
+        """Make the widgets (each opens a comm) and show the session in them."""
+        import ipywidgets as w
+        from ipywidgets.widgets.widget_string import HTMLMathStyle
+
+        self._built = True
         self._layout, self._style = w.Layout(), HTMLMathStyle()  # shared by every entry
         self._html = functools.partial(w.HTMLMath, layout=self._layout, style=self._style)
         auto, self._full = w.Layout(width="auto"), w.Layout(width="100%")
@@ -110,7 +151,7 @@ class ChatWidget:
         self.export_button = button(description="Export", icon="download", tooltip="Save .ipynb")
         self.status = w.HTML()
         self.widget = self._assemble(w)
-        self._set_busy(False)
+        self._set_busy(self.busy)  # made while a headless answer runs: Send waits for it
         self.refresh()
 
     def _assemble(self, w: Any) -> Any:
@@ -137,7 +178,8 @@ class ChatWidget:
     def send(self, text: str | None = None, *, wait: bool = True) -> Turn | None:
         """Send `text`, else the input box's text, as Send does. With `wait`, return the
         answer's turn once it ends (None if nothing was sent or nothing arrived)."""
-        if not self._submit(self.input.value if text is None else text, text is None) or not wait:
+        typed = (self.input.value if self._built else "") if text is None else text
+        if not self._submit(typed, text is None) or not wait:
             return None
         self.wait()
         return self._result
@@ -155,6 +197,9 @@ class ChatWidget:
 
     def refresh(self) -> None:
         """Re-read the kernel's sessions: the picker, and the transcript if the turns changed."""
+        if not self._built:
+            self._show_static()
+            return
         self._syncing = True
         self.picker.options = list(dict.fromkeys([*self.chat.sessions.names(), self.session]))
         self.picker.value = self.session
@@ -165,13 +210,18 @@ class ChatWidget:
 
     def clear(self) -> None:
         """Forget the current session's turns (as `%kimi reset`) and empty the transcript."""
-        if self._command(commands.reset):
+        if not self._command(commands.reset):
+            return
+        if self._built:
             self._rebuild([])
+        else:
+            self._show_static()
 
     def export(self, path: str | None = None) -> Path | None:
         """Write the session to a notebook (as `%kimi save`): `path`, the path box, or
         `<session>.ipynb`. Returns where it went (None on failure, with a notice)."""
-        name = path or self.export_path.value.strip() or f"{self.session}.ipynb"
+        typed = self.export_path.value.strip() if self._built else ""
+        name = path or typed or f"{self.session}.ipynb"
         target = Path(name).expanduser().resolve()
         return target if self._command(commands.save, str(target)) else None
 
@@ -195,20 +245,32 @@ class ChatWidget:
         if self._display_id is not None:
             from IPython.display import update_display as update
 
-            bundle = {"text/html": f"<div class='kimi-chat'>{self._transcript_html()}</div>",
-                      "text/plain": f"Kimi chat, session {self.session!r}"}  # fmt: skip
-            update(bundle, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+            update(self._static_bundle(), raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
         if self._saved_id is not None:  # the transcript above says it all now
             from IPython.display import update_display as update
 
             update({"text/plain": ""}, raw=True, display_id=self._saved_id)  # type: ignore[no-untyped-call]
             self._saved_id = None
-        _close_tree(self.widget)
+        if self._built:
+            _close_tree(self.widget)
 
     def _transcript_html(self) -> str:
         turns = "".join(_prompt_html(e.prompt.content) + _turn_html(e.turn)
                         for e in self._exchanges())  # fmt: skip
         return _CSS + turns
+
+    def _static_bundle(self) -> dict[str, str]:
+        """The transcript without widgets: shown headless, and where the chat was on `close`."""
+        return {"text/html": f"<div class='kimi-chat'>{self._transcript_html()}</div>",
+                "text/plain": f"Kimi chat, session {self.session!r}"}  # fmt: skip
+
+    def _show_static(self) -> None:
+        """Bring the transcript shown headless (instead of the widgets) up to date."""
+        if self._display_id is None or self._built:
+            return
+        from IPython.display import update_display as update
+
+        update(self._static_bundle(), raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
 
     def _save_transcript(self) -> None:
         """Refresh the static transcript that stands in for the widget without a kernel."""
@@ -225,15 +287,27 @@ class ChatWidget:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        self.refresh()
-        self._display_id = self._display_id or uuid.uuid4().hex  # so `close` can replace it
-        display(self.widget, display_id=self._display_id)  # type: ignore[no-untyped-call]
-        self._saved_id = self._saved_id or uuid.uuid4().hex
         show: Any = display  # untyped
+        self._display_id = self._display_id or uuid.uuid4().hex  # so `close` can replace it
+        if not self._widgets_shown():
+            show(self._static_bundle(), raw=True, display_id=self._display_id)
+            return
+        self.refresh()
+        show(self.widget, display_id=self._display_id)
+        self._saved_id = self._saved_id or uuid.uuid4().hex
         show(self._saved_bundle(), raw=True, display_id=self._saved_id)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if not self._widgets_shown():
+            return self._static_bundle()
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _widgets_shown(self) -> bool:
+        """Whether a display shows the widgets (made now where a frontend shows them) or,
+        in a headless run, the static transcript (nbclient would save every widget model)."""
+        if not self._built and shows_widgets():
+            self._build()
+        return self._built
 
     def _on_typing(self, change: Mapping[str, Any]) -> None:
         """Enter: the lab extension's send mark ends the text; elsewhere (the fallback) `new`
@@ -266,12 +340,16 @@ class ChatWidget:
         except KimiError as exc:
             self._notice(str(exc), restore)
             return False
-        if from_input:
-            self.input.value = ""
-        self._status(context.note or "")
         parts = once_each(context.parts)  # `@fig` and `@last` may show the same figure
         run = AnswerRun(self.chat, text, *parts, session=self.session,
                         options=AskOptions(tools=True))  # fmt: skip
+        if not self._built:  # headless: nobody can click Run, the transcript shows the end
+            self._run, self._result = run, None
+            run.start(Unattended(run).add, self._ended_unseen)
+            return True
+        if from_input:
+            self.input.value = ""
+        self._status(context.note or "")
         live = LiveView(control=run, note=context.note)
         live.stop_button.layout.display = "none"  # the chat's own Stop stops it
         prompt = self._html(_prompt_html([TextPart(text), *parts]))
@@ -313,6 +391,16 @@ class ChatWidget:
         self._run = self._live = None
         self._set_busy(False)
 
+    def _ended_unseen(self, event: RunEvent) -> None:
+        """On the run's thread, at the end of an answer sent without widgets."""
+        if not isinstance(event, RunEnded):
+            return
+        if event.error is not None:
+            self._notice(str(event.error))
+        self._result = event.turn if event.recorded else None
+        self._run = None
+        self.refresh()
+
     def _exchanges(self) -> list[Exchange]:
         return list(self.chat.sessions.get(self.session).exchanges)
 
@@ -343,6 +431,9 @@ class ChatWidget:
 
     def _notice(self, message: str, restore: str | None = None) -> None:
         line = " ".join(message.split())
+        if not self._built:  # no transcript widget to show it in
+            sys.stderr.write(f"kimi: {line}\n")
+            return
         notice = self._html(f"<div class='kimi-chat-notice'>⚠ {html.escape(line)}</div>")
         self.transcript.children = (*self.transcript.children, notice)
         if restore is not None:  # the unsent message goes back, before anything typed since
@@ -350,7 +441,8 @@ class ChatWidget:
             self.input.value = restore if current in ("", restore) else f"{restore}\n{current}"
 
     def _status(self, text: str) -> None:
-        self.status.value = f"<small>{html.escape(text)}</small>"
+        if self._built:
+            self.status.value = f"<small>{html.escape(text)}</small>"
 
     def _set_busy(self, busy: bool) -> None:
         for control in (self.send_button, self.picker, self.refresh_button, self.clear_button,

@@ -346,14 +346,9 @@ class KimiMagics(Magics):
         return "widget" if frontend_shows_widgets(self._cell_id()) else "static"
 
     def _cell_id(self) -> str | None:
-        kernel = getattr(self.shell, "kernel", None)
-        try:
-            parent = kernel.get_parent() if kernel is not None else None
-        except (AttributeError, TypeError):
-            return None
-        metadata = (parent or {}).get("metadata") or {}
-        cell_id = metadata.get("cellId")
-        return str(cell_id) if cell_id else None
+        from kimi_jupyter.render._frontend import current_cell_id
+
+        return current_cell_id()
 
 
 @dataclass(frozen=True)

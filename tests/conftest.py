@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
+from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
@@ -49,3 +51,27 @@ def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveS
     shell.run_line_magic("config", "KimiMagics.model = None")
     yield shell
     shell.run_line_magic("unload_ext", "kimi_jupyter")
+
+
+class FakeKernel:
+    """What the views read of ipykernel's kernel: the execute request being run."""
+
+    def __init__(self, cell_id: str | None) -> None:
+        self.cell_id = cell_id
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        metadata = {"cellId": self.cell_id} if self.cell_id else {}
+        return {"header": {"msg_type": "execute_request"}, "metadata": metadata}
+
+
+@pytest.fixture
+def running_cell(monkeypatch: pytest.MonkeyPatch) -> Callable[[str | None], None]:
+    """Make the running IPython shell a kernel's, executing a request with this cell id (None:
+    as nbclient and papermill send it), started without a Jupyter server (no JPY_SESSION_NAME).
+    """
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+
+    def run(cell_id: str | None) -> None:
+        monkeypatch.setattr(get_ipython(), "kernel", FakeKernel(cell_id), raising=False)
+
+    return run

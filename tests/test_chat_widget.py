@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -55,6 +55,7 @@ def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("JPY_SESSION_NAME", "chat.ipynb")  # a frontend that shows widgets
     monkeypatch.setattr(
         KernelContext, "_current", KernelContext()
     )  # a fresh kernel's worth of sessions
@@ -334,3 +335,65 @@ def test_kimi_chat_shows_the_widget_on_the_named_session(
     root = _instances[shown.data[WIDGET_MIME]["model_id"]]
     assert "From a cell." in values(root)
     assert "[Kimi simulator]" in values(root)
+
+
+def run(ip: InteractiveShell, code: str) -> list[Any]:
+    """Run a cell; what it displayed (updates of earlier displays included)."""
+    with capture_output() as captured:
+        ip.run_cell(code).raise_error()
+    return list(captured.outputs)
+
+
+@pytest.mark.parametrize("kernel", [False, True], ids=["shell", "kernel-without-cell-id"])
+def test_headless_the_chat_opens_no_widget_and_shows_its_answers_as_static_output(
+    ip: InteractiveShell, sim: Simulator, running_cell: Callable[[str | None], None], kernel: bool
+) -> None:
+    if kernel:  # a kernel run by nbclient or papermill: no cell id, no Jupyter server
+        running_cell(None)
+    (shown,) = run(ip, "from kimi_jupyter import ChatWidget\nchat = ChatWidget('h')\nchat")
+    assert WIDGET_MIME not in shown.data
+    assert "class='kimi-chat'" in shown.data["text/html"]
+    *_, sent = run(ip, f"turn = chat.send('Say {HOSTILE}')")
+    turn = ip.user_ns["turn"]
+    assert turn is session("h").exchanges[0].turn
+    assert sent.update
+    assert sent.transient == shown.transient  # the transcript shown above, brought up to date
+    assert static_html(turn) in sent.data["text/html"]
+    assert "<img" not in sent.data["text/html"]
+    ip.run_cell_magic("kimi", "-s h", "And a cell.")
+    *_, closed = run(ip, "chat.refresh(); chat.close()")
+    assert static_html(session("h").exchanges[1].turn) in closed.data["text/html"]
+    assert Wire.messages == []  # not one comm: nbclient would save every widget model
+
+
+def test_headless_an_error_is_one_line_on_stderr(
+    ip: InteractiveShell, sim: Simulator, running_cell: Callable[[str | None], None]
+) -> None:
+    running_cell(None)
+    chat = ChatWidget()
+    with capture_output() as captured:
+        assert chat.send("[[sim: fault=quota]] hello") is None
+    (line,) = captured.stderr.splitlines()
+    assert line.startswith("kimi: ")
+    assert "quota" in line
+    assert Wire.messages == []
+    chat.input.value = "the controls are made when asked for"
+    assert "TextareaModel" in Wire.models.values()
+
+
+@pytest.mark.parametrize("frontend", ["cell-id", "JPY_SESSION_NAME"])
+def test_a_frontend_that_shows_widgets_gets_the_widget(
+    ip: InteractiveShell,
+    sim: Simulator,
+    running_cell: Callable[[str | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+    frontend: str,
+) -> None:
+    if frontend == "cell-id":  # JupyterLab, Notebook 7, VS Code
+        running_cell("cell-1")
+    else:  # a kernel a Jupyter server started
+        monkeypatch.setenv("JPY_SESSION_NAME", "chat.ipynb")
+    shown, saved = run(ip, "from kimi_jupyter import ChatWidget\nchat = ChatWidget()\nchat")
+    assert shown.data[WIDGET_MIME]["model_id"] == ip.user_ns["chat"].widget.model_id
+    assert "kimi-chat-saved" in saved.data["text/html"]
+    assert "VBoxModel" in Wire.models.values()

@@ -46,6 +46,7 @@ def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("JPY_SESSION_NAME", "chat.ipynb")  # a frontend that shows widgets
     monkeypatch.setattr(KernelContext, "_current", KernelContext())
     monkeypatch.setattr(comm, "create_comm", Quiet)
 

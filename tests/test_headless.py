@@ -42,17 +42,7 @@ def sim() -> Any:
         yield server
 
 
-KNOWN = {
-    "chat.ipynb": "it displays a ChatWidget itself: headless detection for the chat widget "
-    "is issue 12's chat-widget section",
-    "tools_and_batch.ipynb": "`chat.map(...)` picks its progress widget in "
-    "render/progress.py:_default_view, which should ask display.frontend_shows_widgets",
-}
-NAMES = [pytest.param(p.name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[p.name]))
-         if p.name in KNOWN else p.name for p in sorted(EXAMPLES.glob("*.ipynb"))]  # fmt: skip
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
 def test_example_notebook_run_by_nbclient_keeps_no_widget_state(
     name: str, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

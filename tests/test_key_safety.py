@@ -323,6 +323,7 @@ def test_the_chat_widget_state_never_holds_the_key(
     from kimi_jupyter.chat_widget import ChatWidget
 
     monkeypatch.setattr(comm, "create_comm", _Wire)
+    monkeypatch.setenv("JPY_SESSION_NAME", "w.ipynb")  # a frontend: the chat opens its widgets
     _Wire.sent = []
     chat = Chat("w", sessions=Sessions(), api_key=KEY, base_url=BASE,
                 transport=transport(LEAKS["in the message"]))  # fmt: skip

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import comm
 import pandas as pd
 import polars as pl
 import pytest
 from comm.base_comm import BaseComm
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from kimi_jupyter import Chat
 from kimi_jupyter.conversation import Sessions
@@ -25,6 +27,17 @@ class Quiet(BaseComm):
     def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
                     buffers: Any = None, **keys: Any) -> None:  # fmt: skip
         return
+
+
+class Opened(BaseComm):
+    """A comm that only counts what it opens."""
+
+    models: ClassVar[list[str]] = []
+
+    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
+                    buffers: Any = None, **keys: Any) -> None:  # fmt: skip
+        if msg_type == "comm_open":
+            Opened.models.append(data["state"]["_model_name"])
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +87,30 @@ def test_the_widget_progress_has_one_header(monkeypatch: pytest.MonkeyPatch) -> 
     headers = [view.bar.description, view.label.value]
     assert sum("kimi map" in text for text in headers) == 1
     assert view.label.value.startswith("kimi map: 1/4 rows")
+
+
+@pytest.mark.parametrize("cell_id", [None, "cell-1"], ids=["headless", "frontend"])
+def test_the_default_progress_is_text_headless_and_the_widget_in_a_frontend(
+    ip: InteractiveShell,
+    sim: Simulator,
+    running_cell: Callable[[str | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+    cell_id: str | None,
+) -> None:
+    monkeypatch.setattr(comm, "create_comm", Opened)
+    monkeypatch.setattr(Opened, "models", [])
+    running_cell(cell_id)  # a kernel; nbclient and papermill send no cell id
+    df = pd.DataFrame({"text": ["fine a", "fine b"]})
+    with capture_output() as captured:
+        report = new_chat(sim).map("{text}", df, column="summary")
+    assert report.done == 2
+    if cell_id is None:  # one line of text: nbclient would have saved every widget model
+        assert Opened.models == []
+        assert captured.outputs == []
+        assert report.summary() in captured.stdout
+    else:
+        assert "IntProgressModel" in Opened.models
+        shown, *_, final = captured.outputs
+        assert "application/vnd.jupyter.widget-view+json" in shown.data
+        assert final.data["text/plain"] == report.summary()
+        assert captured.stdout == ""

@@ -163,6 +163,7 @@ def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("JPY_SESSION_NAME", "surfaces.ipynb")  # a frontend that shows widgets
     monkeypatch.setattr(KernelContext, "_current", KernelContext())
     monkeypatch.setattr(comm, "create_comm", Wire)
     Wire.sent = []
@@ -176,6 +177,7 @@ def ip(env: None) -> Iterator[InteractiveShell]:
     shell.run_line_magic("config", "KimiMagics.model = None")
     shell.run_line_magic("config", "KimiMagics.view = 'widget'")
     yield shell
+    shell.run_line_magic("config", "KimiMagics.view = 'auto'")  # the shell outlives the test
     shell.run_line_magic("unload_ext", "kimi_jupyter")
 
 

@@ -301,10 +301,10 @@ def test_text_view_answers_an_approval_through_the_run() -> None:
 
 
 def test_headless_confirm_skips_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    from kimi_jupyter.render.display import _Unattended
+    from kimi_jupyter.render.display import Unattended
 
     control = Control()
-    _Unattended(control).add(ApprovalRequested(CALL, 300.0))  # type: ignore[arg-type]
+    Unattended(control).add(ApprovalRequested(CALL, 300.0))  # type: ignore[arg-type]
     assert control.answers == [(CALL.id, False)]
     assert "skipped lookup_population: it needs confirming" in capsys.readouterr().err
 
@@ -374,6 +374,12 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
     raise AssertionError("timed out")
 
 
+@pytest.fixture
+def frontend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel a Jupyter server started: the chat widget opens its widgets."""
+    monkeypatch.setenv("JPY_SESSION_NAME", "tools.ipynb")
+
+
 def waiting_panel(chat: Any) -> Any:
     live = chat._live
     panels = list(live.tools.panels.values()) if live is not None else []
@@ -382,7 +388,7 @@ def waiting_panel(chat: Any) -> Any:
 
 @pytest.mark.parametrize(("action", "status"), [("run", "ok"), ("skip", "skipped")])
 def test_chat_widget_offers_tools_and_asks_in_its_live_view(
-    toolbox: None, sim_env: Any, action: str, status: str
+    toolbox: None, sim_env: Any, frontend: None, action: str, status: str
 ) -> None:
     from kimi_jupyter.chat_widget import ChatWidget
 
@@ -405,7 +411,7 @@ def test_chat_widget_offers_tools_and_asks_in_its_live_view(
     chat.close()
 
 
-def test_chat_widget_stop_skips_a_waiting_call(toolbox: None, sim_env: Any) -> None:
+def test_chat_widget_stop_skips_a_waiting_call(toolbox: None, sim_env: Any, frontend: None) -> None:
     from kimi_jupyter.chat_widget import ChatWidget
 
     @tool(confirm=True)

@@ -155,7 +155,8 @@ class WidgetProgress:
 def make_view(
     view: str | ProgressView | None, total: int, on_stop: Callable[[], None]
 ) -> ProgressView:
-    """The view for `view`: a name, a view object, or None (widget in a kernel, else text)."""
+    """The view for `view`: a name, a view object, or None (the widget where the cell's
+    frontend shows widgets, else text: a terminal, or a headless nbclient/papermill run)."""
     if view is None:
         view = _default_view()
     if not isinstance(view, str):
@@ -173,6 +174,10 @@ def _default_view() -> str:
     ipython = sys.modules.get("IPython")  # never import IPython just to find out
     shell = ipython.get_ipython() if ipython is not None else None
     if getattr(shell, "kernel", None) is None:
+        return "text"
+    from kimi_jupyter.render._frontend import shows_widgets
+
+    if not shows_widgets():  # nbclient and papermill would save every widget model
         return "text"
     try:
         import ipywidgets  # noqa: F401
