@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+import threading
 from typing import Any
 
 from kimi_jupyter.chat import Chat
@@ -89,15 +89,16 @@ def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnde
     from kimi_jupyter.render.lab_live import LabLiveView, extension_draws_live
     from kimi_jupyter.render.widget import LiveView
 
-    if extension_draws_live(execute_metadata()):
-        live: LabLiveView | LiveView = LabLiveView(control=run, note=note)
-    else:
-        live = LiveView(control=run, note=note)
-    handle = display(live.widget, display_id=True)
-    try:
-        ended = run.follow(live.add, _BusyStatus())
-    finally:
-        live.close()
+    with _BusyStatus():  # from before the view opens: the page's replies to that say idle
+        if extension_draws_live(execute_metadata()):
+            live: LabLiveView | LiveView = LabLiveView(control=run, note=note)
+        else:
+            live = LiveView(control=run, note=note)
+        handle = display(live.widget, display_id=True)
+        try:
+            ended = run.follow(live.add)
+        finally:
+            live.close()
     if ended.recorded:
         handle.update(static_bundle(ended.turn, session), raw=True)
     else:  # it failed before anything arrived: nothing to keep on screen
@@ -106,32 +107,45 @@ def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnde
 
 
 class _BusyStatus:
-    """Says "busy" again for this cell, at most once a second, while its answer streams.
+    """Says "busy" again for this cell, every `every` seconds, until its answer ends.
 
-    JupyterLab shows the last status message it saw, whatever request it answered. While
-    a cell runs, it sends requests of its own on the control channel: `debug_request`s,
-    and a `create_subshell_request` when the first widget comm opens (JupyterLab ≥ 4.4
-    sends widget messages on a subshell). The kernel answers each with busy then idle, so
-    the indicator says "Idle" for the rest of the cell (measured: idle in 80 of 80
-    samples). A plain `tqdm` loop opens no widget and stays "Busy". The kernel is busy
-    with this cell until its reply, so it says so, for this cell's request.
+    JupyterLab and Notebook 7 show the last status message they saw, whatever request it
+    answered. While a cell runs, the page sends requests of its own on the control channel:
+    `debug_request`s, and a `create_subshell_request` when the first widget comm opens
+    (JupyterLab ≥ 4.4 sends widget messages on a subshell). The kernel answers each with
+    busy then idle, so the indicator said "Idle" for the rest of the cell (measured: idle in
+    80 of 80 samples; a plain `tqdm` loop opens no widget and stays "Busy"). The kernel is
+    busy with this cell until its reply, so it says so, for this cell's request, from a
+    timer rather than on events: the idle comes when the view opens, before the first token
+    (it lasted about a second when only events re-announced).
     """
 
-    def __init__(self, every: float = 1.0) -> None:
+    def __init__(self, every: float = 0.2) -> None:
         from IPython import get_ipython
 
         kernel = getattr(get_ipython(), "kernel", None)
         publish = getattr(kernel, "_publish_status", None)
         self._publish = publish if kernel is not None and callable(publish) else None
-        self._parent = kernel.get_parent("shell") if kernel is not None and publish else None
-        self._every, self._last = every, time.monotonic()
+        self._parent = kernel.get_parent("shell") if self._publish is not None else None
+        self._every = every
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def __call__(self, event: RunEvent) -> None:
-        now = time.monotonic()
-        if self._publish is None or now - self._last < self._every:
-            return
-        self._last = now
-        self._publish("busy", "shell", self._parent)
+    def __enter__(self) -> _BusyStatus:
+        if self._publish is not None:
+            self._thread = threading.Thread(target=self._run, name="kimi-busy", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        assert self._publish is not None
+        while not self._done.wait(self._every):
+            self._publish("busy", "shell", self._parent)  # iopub sends are thread-safe
 
 
 class Unattended:

@@ -21,14 +21,16 @@ from kimi_jupyter.render.thumbnail import thumbnail_html
 _SHOWN_CHARS = 2_000
 _OPEN_CHARS = 600  # longer text (and any JSON) is folded under its summary line
 _PIXELS = re.compile(r"(\d+)×(\d+)")
-# `table.` outranks JupyterLab's `.jp-RenderedHTMLCommon td` (right-aligned, padded).
+# JupyterLab right-aligns and pads table cells with
+# `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td` (specificity 0,2,1); `.kimi-dry
+# table.kimi-dry-run td` (0,2,2) comes after it and wins.
+_T = ".kimi-dry table.kimi-dry-run"
 _CSS = (
-    "<style>table.kimi-dry-run{border-collapse:collapse;margin:.4em 0}"
-    "table.kimi-dry-run th,table.kimi-dry-run td{text-align:left;vertical-align:top;"
-    "padding:.15em .6em}table.kimi-dry-run th,table.kimi-dry-run td.kimi-dry-label"
-    "{white-space:nowrap}table.kimi-dry-run pre,table.kimi-dry-run .kimi-dry-text"
-    "{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;max-width:60em}"
-    ".kimi-dry-note{color:#b35900}</style>"
+    f"<style>{_T}{{border-collapse:collapse;margin:.4em 0}}"
+    f"{_T} th,{_T} td{{text-align:left;vertical-align:top;padding:.15em .6em}}"
+    f"{_T} th,{_T} td.kimi-dry-label{{white-space:nowrap}}"
+    f"{_T} pre,{_T} .kimi-dry-text{{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;"
+    "max-width:60em}.kimi-dry-note{color:#b35900}</style>"
 )
 _HEAD = "<tr><th>#</th><th>role</th><th>kind</th><th>size</th><th>tokens</th><th>content</th></tr>"
 
