@@ -126,7 +126,7 @@ class _BusyStatus:
         kernel = getattr(get_ipython(), "kernel", None)
         publish = getattr(kernel, "_publish_status", None)
         self._publish = publish if kernel is not None and callable(publish) else None
-        self._parent = kernel.get_parent("shell") if self._publish is not None else None
+        self._parent = kernel.get_parent("shell") if kernel is not None and publish else None
         self._every = every
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
