@@ -4,16 +4,14 @@
  * the same turn view the notebook outputs use (`view.ts`, loaded with the first record).
  */
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import type { IChatTurn } from './chatturn';
 import { textNode } from './dom';
 import { LiveTurn } from './liveturn';
-import { TURN_MIME_TYPE } from './renderer';
 import type { ConfirmHandler } from './toolview';
 import { ITranslate, parseTurn } from './turn';
-import type { ITurnContext } from './view';
+import { turnContext } from './turncontext';
 
 export class ChatTurnView extends Widget {
   constructor(
@@ -53,7 +51,7 @@ export class ChatTurnView extends Widget {
     if (!this._live) {
       this._live = new LiveTurn(
         this._trans,
-        this._turnContext(),
+        turnContext(this._rendermime),
         this._onConfirm
       );
       (this.layout as PanelLayout).addWidget(this._live);
@@ -80,7 +78,7 @@ export class ChatTurnView extends Widget {
     layout: PanelLayout,
     turn: IChatTurn
   ): Promise<void> {
-    const context = this._turnContext();
+    const context = turnContext(this._rendermime);
     const failedWithoutNotice =
       turn.state === 'error' && parseTurn(turn.record)?.status !== 'failed';
     const { renderTurn } = await import('./view');
@@ -93,20 +91,6 @@ export class ChatTurnView extends Widget {
       const node = textNode('div', 'jp-KimiTurn-notice jp-mod-failed', notice);
       layout.addWidget(new Widget({ node }));
     }
-  }
-
-  /** What the turn view renders Markdown with: the registry's, as for notebook outputs. */
-  private _turnContext(): ITurnContext {
-    const rm = this._rendermime;
-    const options: IRenderMime.IRendererOptions = {
-      mimeType: TURN_MIME_TYPE,
-      sanitizer: rm.sanitizer,
-      resolver: rm.resolver,
-      linkHandler: rm.linkHandler,
-      latexTypesetter: rm.latexTypesetter,
-      markdownParser: rm.markdownParser
-    };
-    return { options, markdownFactory: rm.getFactory('text/markdown') };
   }
 
   private _turn: IChatTurn | null = null;

@@ -244,7 +244,8 @@ export function formatCount(count: number): string {
   return Math.round(count).toLocaleString('en-US');
 }
 
-function formatSeconds(seconds: number, trans: ITranslate): string {
+/** `12.4 s`, as the Python side writes it. */
+export function formatSeconds(seconds: number, trans: ITranslate): string {
   return trans.__('%1 s', seconds.toFixed(1));
 }
 

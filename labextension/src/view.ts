@@ -169,7 +169,7 @@ function showPlain(
 }
 
 /** Render `markdown` as untrusted, then give each code block copy and insert buttons. */
-async function renderAnswer(
+export async function renderAnswer(
   widget: IRenderMime.IRenderer,
   markdown: string,
   trans: ITranslate

@@ -33,6 +33,7 @@ from pages import (
     save_notebook,
     screenshot,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from kimi_jupyter.events import ToolResult, Usage
 from kimi_jupyter.render.bundle import TURN_MIME, static_bundle
@@ -347,5 +348,44 @@ def test_chat_panel_streams_the_corpus_inert(page: Page, lab_server: LabServer) 
     assert {kind: found for kind, found in zip(kinds, offences, strict=True) if found} == {}
     texts = records.locator(".jp-KimiTurn-answer").all_inner_texts()
     assert all(re.search(r"\S", text) for text in texts)
+    wire.assert_inert()
+    assert _server_errors(wire) == []
+
+
+def test_kimi_cells_stream_the_corpus_inert_in_the_live_view(
+    page: Page, lab_server: LabServer
+) -> None:
+    """`%%kimi` cells in JupyterLab stream into the extension's live view (one model, the
+    Markdown path of the saved turn): every class of the corpus, rendered several times on
+    the way, then saved, runs nothing and loads nothing."""
+    kinds = list(dict.fromkeys(v.kind for v in _vectors()))
+    cells = [PANEL_SETUP.format(tests=str(TESTS_DIR))]
+    cells += [f"%%kimi\nAnswer with hostile:{kind}" for kind in kinds]
+    name = _write_plain(lab_server.root_dir, "hostile_cells.ipynb", *cells)
+    wire = Tripwire(page, lab_server.url)
+    open_notebook(page, lab_server, name)
+    page.add_style_tag(content=ALL_CELLS_CSS)
+    run_all(page)
+    live_seen = []
+    for number, kind in enumerate(kinds, start=1):
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(number)
+        live = cell.locator(".jp-KimiLive .jp-KimiTurn-answer")
+        try:
+            live.wait_for(timeout=30_000)
+            offences = live.evaluate(OFFENCES_JS)
+            live_seen.append(kind)
+        except PlaywrightError:  # the answer ended (and was replaced) before we looked
+            offences = None
+        assert not offences, (kind, offences)
+        assert wire.executions() == [], kind
+        cell.locator(".jp-KimiTurn-footer").wait_for(timeout=60_000)
+    print("live views checked:", len(live_seen), "of", len(kinds))
+    assert len(live_seen) * 2 >= len(kinds), live_seen  # most answers were checked live
+    page.wait_for_timeout(SETTLE_MS)
+    screenshot(page, "hostile_cells")
+    turns = page.locator(".jp-Notebook .jp-OutputArea-output.jp-KimiTurn")
+    assert turns.count() == len(kinds)
+    offences = turns.evaluate_all(f"nodes => nodes.map({OFFENCES_JS})")
+    assert {kind: found for kind, found in zip(kinds, offences, strict=True) if found} == {}
     wire.assert_inert()
     assert _server_errors(wire) == []

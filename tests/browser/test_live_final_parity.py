@@ -29,27 +29,46 @@ ANSWER = (
     "A closing paragraph with `inline code`.\n\nLast line"
 )
 THINKING = "First line of thought.\nSecond line of thought.\nThird line of thought.\n"
+# The last live frame is held on screen for the test, then the static bundle replaces it.
 PARITY_CELL = f"""
 import time
 from IPython.display import display
 from kimi_jupyter.events import ContentDelta, ReasoningDelta
 from kimi_jupyter.render.bundle import static_bundle
+from kimi_jupyter.render.lab_live import LabLiveView
 from kimi_jupyter.render.widget import LiveView
 from kimi_jupyter.turn import Turn
 
-live = LiveView()
+live = {{view}}()
 handle = display(live.widget, display_id=True)
-live.add(ReasoningDelta({THINKING!r}))
+for line in {THINKING!r}.splitlines(keepends=True):
+    live.add(ReasoningDelta(line))
 live.repaint()
-live.accordion.selected_index = 0  # keep the thinking open, as the final one is opened
-live.add(ContentDelta({ANSWER!r}))
+{{open_thinking}}
+for word in {ANSWER!r}.split(" "):
+    live.add(ContentDelta(word + " "))
 live.repaint(final=True)
 time.sleep(6)  # the last live frame, held for the test
 live.finish("done")
 live.close()
-handle.update(static_bundle(Turn(answer={ANSWER!r}, reasoning={THINKING!r},
+handle.update(static_bundle(Turn(answer={ANSWER!r} + " ", reasoning={THINKING!r},
                                  model="kimi-k2.6"), "default"), raw=True)
 """
+# The core-widget view opens its thinking pane, as the saved turn's is shown for the test.
+VIEWS = {
+    "lab": (
+        "LabLiveView",
+        "",
+        ".jp-KimiLive .jp-KimiTurn-answer",
+        ".jp-KimiLive .jp-KimiTurn-reasoning",
+    ),
+    "core": (
+        "LiveView",
+        "live.accordion.selected_index = 0",
+        ".kimi-live .kimi-answer",
+        ".kimi-live .kimi-thinking",
+    ),
+}
 # The computed styles compared, per element (a selector inside the answer).
 STYLE_JS = """([root, selector]) => {
   const node = root.querySelector(selector);
@@ -61,8 +80,16 @@ STYLE_JS = """([root, selector]) => {
   return Object.fromEntries(keys.map(k => [k, s.getPropertyValue(k)]));
 }"""
 ELEMENTS = ("h2", "p", "strong", "table", "th", "td", "pre", "p code")
-LIVE = ".kimi-live .kimi-answer"
 FINAL = ".jp-KimiTurn .jp-KimiTurn-answer"
+# Where the answer's parts sit in the output area, live and saved (x, y, width, height).
+PLACES_JS = """([root, selectors]) => {
+  const area = root.closest('.jp-OutputArea-output').getBoundingClientRect();
+  return selectors.map(sel => {
+    const r = root.querySelector(sel)?.getBoundingClientRect();
+    return r ? [r.x - area.x, r.y - area.y, r.width, r.height].map(Math.round) : null;
+  });
+}"""
+PLACED = ("h2", "table", "pre")
 
 
 def _styles(page: Page, cell: Any, root: str) -> dict[str, Any]:
@@ -71,18 +98,26 @@ def _styles(page: Page, cell: Any, root: str) -> dict[str, Any]:
     return {sel: page.evaluate(STYLE_JS, [handle, sel]) for sel in ELEMENTS}
 
 
-def _parity(page: Page, cells: Any) -> None:
+def _places(page: Page, cell: Any, root: str) -> list[Any]:
+    return page.evaluate(PLACES_JS, [cell.query_selector(root), list(PLACED)])
+
+
+def _parity(page: Page, cells: Any, view: str) -> None:
+    _, _, live_root, thinking_root = VIEWS[view]
     cell = cells.nth(0).element_handle()
     run_all(page)
     page.wait_for_function(
-        "cell => cell.querySelector('.kimi-live .kimi-answer table')", arg=cell, timeout=30_000
+        f"cell => cell.querySelector('{live_root} table')", arg=cell, timeout=30_000
     )
-    page.wait_for_timeout(500)  # the tail's paint has settled: the last live frame
-    live = _styles(page, cell, LIVE)
+    page.wait_for_timeout(800)  # the last paint (throttled to 4 Hz) has settled
+    live = _styles(page, cell, live_root)
+    live_places = _places(page, cell, live_root)
     thinking = page.evaluate(
-        "cell => { const n = cell.querySelector('.kimi-live .kimi-thinking');"
+        f"cell => {{ const n = cell.querySelector('{thinking_root}');"
+        " n.closest('details')?.setAttribute('open', '');"
         " const s = getComputedStyle(n); return [n.getBoundingClientRect().height,"
-        " parseFloat(s.lineHeight), parseFloat(s.fontSize)]; }",
+        " parseFloat(s.lineHeight) || 1.2 * parseFloat(s.fontSize),"  # `normal`: about 1.2
+        " parseFloat(s.fontSize)]; }",
         cell,
     )
     page.wait_for_function(f"cell => cell.querySelector('{FINAL} table')", arg=cell, timeout=30_000)
@@ -93,18 +128,31 @@ def _parity(page: Page, cells: Any) -> None:
     height, line_height, font_size = thinking
     assert line_height < 1.8 * font_size, thinking  # single-spaced
     assert height < 4.5 * line_height, thinking  # three lines, not six
+    if view == "lab":  # the same place too: the switch moves nothing
+        final_places = _places(page, cell, FINAL)
+        assert all(live_places), live_places
+        assert live_places == final_places, (live_places, final_places)
 
 
-def test_live_and_final_views_match_in_jupyterlab(page: Page, lab_server: LabServer) -> None:
-    name = write_notebook(lab_server.root_dir, "parity.ipynb", [PARITY_CELL, "1"])
-    cells = open_notebook(page, lab_server, name)
-    _parity(page, cells)
+def _cell(view: str) -> str:
+    name, open_thinking, _, _ = VIEWS[view]
+    return PARITY_CELL.format(view=name, open_thinking=open_thinking)
 
 
-def test_live_and_final_views_match_in_notebook7(
-    page: Page, notebook_server: NotebookServer
+@pytest.mark.parametrize("view", VIEWS)
+def test_live_and_final_views_match_in_jupyterlab(
+    page: Page, lab_server: LabServer, view: str
 ) -> None:
-    name = write_notebook(notebook_server.root_dir, "parity7.ipynb", [PARITY_CELL, "1"])
+    name = write_notebook(lab_server.root_dir, f"parity_{view}.ipynb", [_cell(view), "1"])
+    cells = open_notebook(page, lab_server, name)
+    _parity(page, cells, view)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_live_and_final_views_match_in_notebook7(
+    page: Page, notebook_server: NotebookServer, view: str
+) -> None:
+    name = write_notebook(notebook_server.root_dir, f"parity7_{view}.ipynb", [_cell(view), "1"])
     page.goto(notebook_server.notebook_url(name))
     page.wait_for_function(
         "() => window.jupyterapp?.name === 'Jupyter Notebook'"
@@ -112,7 +160,7 @@ def test_live_and_final_views_match_in_notebook7(
         " === 'idle'",
         timeout=30_000,
     )
-    _parity(page, page.locator(".jp-Notebook .jp-Cell"))
+    _parity(page, page.locator(".jp-Notebook .jp-Cell"), view)
 
 
 SAMPLE_JS = """async ([ms, count]) => {
@@ -121,7 +169,7 @@ SAMPLE_JS = """async ([ms, count]) => {
     .querySelector('.jp-InputPrompt').textContent;
   const seen = [];
   for (let i = 0; i < count; i++) {
-    if (prompt() === '[*]:' && document.querySelector('.kimi-live .widget-htmlmath-content'))
+    if (prompt() === '[*]:' && document.querySelector('.jp-KimiLive .jp-KimiTurn-answer'))
       seen.push(kernel.status);
     await new Promise(r => setTimeout(r, ms));
   }
@@ -136,7 +184,8 @@ def test_kernel_status_is_busy_while_a_kimi_cell_streams(page: Page, lab_server:
     )
     open_notebook(page, lab_server, name)
     run_all(page)
-    page.wait_for_selector(".kimi-live .widget-htmlmath-content", timeout=30_000)
+    # in JupyterLab with the extension, `%%kimi` streams into the extension's live view
+    page.wait_for_selector(".jp-KimiLive .jp-KimiTurn-answer", timeout=30_000)
     seen = page.evaluate(SAMPLE_JS, [100, 80])
     assert len(seen) >= 30, seen
     busy = sum(status == "busy" for status in seen)

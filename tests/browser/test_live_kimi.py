@@ -48,20 +48,20 @@ FIRST_TEXT_TIMEOUT = 20_000
 # One snapshot of a cell, taken in the page in one go, so conditions on several parts of
 # it (the prompt says `[*]` AND the answer has text) hold at the same instant.
 SNAPSHOT_JS = """cell => {
-  const live = cell.querySelector('.kimi-live');
-  const all = selector => live ? [...live.querySelectorAll(selector)] : [];
-  const collapse = live?.querySelector('.jupyter-widget-Collapse');
-  const contents = collapse?.querySelector('.jupyter-widget-Collapse-contents');
+  const live = cell.querySelector('.jp-KimiLive');
+  const details = live?.querySelector('.jp-KimiTurn-thinking');
+  const reasoning = details?.querySelector('.jp-KimiTurn-reasoning');
   return {
     prompt: cell.querySelector('.jp-InputPrompt')?.textContent ?? '',
     live: live !== null,
-    answer: all('.widget-htmlmath-content').map(node => node.textContent).join(''),
-    thinking: all('.kimi-thinking').map(node => node.textContent).join(''),
-    thinkingShown: live !== null && getComputedStyle(
-      live.querySelector('.jupyter-widget-Accordion')).display !== 'none',
-    thinkingOpen: collapse?.classList.contains('jupyter-widget-Collapse-open') ?? false,
-    thinkingVisible: contents ? contents.offsetParent !== null : false,
-    title: collapse?.querySelector('.jupyter-widget-Collapse-header')?.textContent ?? '',
+    answer: live?.querySelector('.jp-KimiLive-answer')?.textContent ?? '',
+    thinking: reasoning?.textContent ?? '',
+    thinkingShown: details ? !details.hidden && getComputedStyle(details).display !== 'none'
+      : false,
+    thinkingOpen: details?.open ?? false,
+    // a closed <details> keeps its content laid out but not rendered (content-visibility)
+    thinkingVisible: reasoning ? reasoning.checkVisibility() : false,
+    title: details?.querySelector('summary')?.textContent ?? '',
     status: live?.querySelector('.kimi-status')?.textContent ?? '',
     turn: cell.querySelector('.jp-KimiTurn') !== null,
     outputs: cell.querySelectorAll('.jp-OutputArea-output').length,
@@ -86,12 +86,16 @@ def _run_all(page: Page) -> None:
 
 def _wait(page: Page, cell: ElementHandle, predicate: str, timeout: float = 10_000) -> Any:
     """Wait until `predicate(snapshot)` holds for `cell`; return that snapshot."""
-    handle = page.wait_for_function(
-        f"cell => {{ const s = ({SNAPSHOT_JS})(cell); return ({predicate})(s) ? s : null; }}",
-        arg=cell,
-        timeout=timeout,
-        polling=50,
-    )
+    try:
+        handle = page.wait_for_function(
+            f"cell => {{ const s = ({SNAPSHOT_JS})(cell); return ({predicate})(s) ? s : null; }}",
+            arg=cell,
+            timeout=timeout,
+            polling=50,
+        )
+    except Exception:
+        print("last snapshot:", _snapshot(cell))  # for the failure report
+        raise
     return handle.json_value()
 
 
@@ -198,12 +202,12 @@ def test_thinking_pane_opens_folds_and_toggles_while_streaming(
         " && !s.thinkingVisible && s.title.startsWith('Thinking ·')",
     )
     assert re.fullmatch(r"Thinking · \d+\.\d s · \d+ tokens", folded["title"]), folded["title"]
-    accordion = cells.nth(1).locator(".kimi-live .jupyter-widget-Accordion")
+    accordion = cells.nth(1).locator(".jp-KimiLive .jp-KimiTurn-thinking")
     box = accordion.bounding_box()
     assert box is not None
     assert box["height"] < 60, f"the folded pane is {box['height']}px high, not one line"
 
-    header = accordion.locator(".jupyter-widget-Collapse-header")
+    header = accordion.locator("summary")
     header.click()
     opened = _wait(page, cell, f"s => {running} && s.thinkingOpen && s.thinkingVisible")
     assert "The user sent" in opened["thinking"]
@@ -411,7 +415,8 @@ def _click_subshell(frame: bytes | str) -> str | None:
     parts = [frame[offsets[i] : offsets[i + 1]] for i in range(count)]
     header, content = json.loads(parts[1]), json.loads(parts[4] or b"{}")
     data = content.get("data") if isinstance(content.get("data"), dict) else {}
-    if header.get("msg_type") != "comm_msg" or data.get("content") != {"event": "click"}:
+    clicks = ({"event": "click"}, {"stop": True})  # a core Button's, the lab live view's
+    if header.get("msg_type") != "comm_msg" or data.get("content") not in clicks:
         return None
     return header.get("subshell_id") or ""
 

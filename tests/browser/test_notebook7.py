@@ -36,15 +36,14 @@ UPSTREAM_SCRIPT = "/static/notebook/notebook_core."
 
 # One snapshot of the cell, taken in the page in one go (see test_live_kimi.py).
 SNAPSHOT_JS = """cell => {
-  const live = cell.querySelector('.kimi-live');
-  const all = selector => live ? [...live.querySelectorAll(selector)] : [];
-  const collapse = live?.querySelector('.jupyter-widget-Collapse');
+  const live = cell.querySelector('.jp-KimiLive');
+  const details = live?.querySelector('.jp-KimiTurn-thinking');
   return {
     prompt: cell.querySelector('.jp-InputPrompt')?.textContent ?? '',
     live: live !== null,
-    answer: all('.widget-htmlmath-content').map(node => node.textContent).join(''),
-    thinking: all('.kimi-thinking').map(node => node.textContent).join(''),
-    title: collapse?.querySelector('.jupyter-widget-Collapse-header')?.textContent ?? '',
+    answer: live?.querySelector('.jp-KimiLive-answer')?.textContent ?? '',
+    thinking: details?.querySelector('.jp-KimiTurn-reasoning')?.textContent ?? '',
+    title: details?.querySelector('summary')?.textContent ?? '',
     status: live?.querySelector('.kimi-status')?.textContent ?? '',
     turn: cell.querySelector('.jp-KimiTurn') !== null,
     outputs: cell.querySelectorAll('.jp-OutputArea-output').length,
