@@ -255,22 +255,25 @@ export async function askAboutOutput(
   return cell;
 }
 
-/** `Explain this error with Kimi`: `%kimi fix` below cell `cellIndex`, then run it. */
+/**
+ * `Explain this error with Kimi`: `%kimi fix` below cell `cellIndex`, run, and scrolled
+ * to mid-view, so that its answer streams in view below it.
+ */
 export async function explainError(
   actions: NotebookActionsApi,
   host: INotebookHost,
   cellIndex: number
 ): Promise<boolean> {
-  const cell = insertCodeCell(
-    actions,
-    host.content,
-    FIX_CELL_SOURCE,
-    cellIndex
-  );
+  const notebook = host.content;
+  const cell = insertCodeCell(actions, notebook, FIX_CELL_SOURCE, cellIndex);
   if (!cell) {
     return false;
   }
-  return actions.run(host.content, host.sessionContext);
+  const ran = actions.run(notebook, host.sessionContext);
+  // Attached (a windowed notebook), then by the DOM: the list's offsets are estimates.
+  await notebook.scrollToItem(notebook.activeCellIndex, 'top-center');
+  cell.node.scrollIntoView({ block: 'center' });
+  return ran;
 }
 
 /** `kimi-jupyter:insert-code`: `code` in a new code cell below the active cell. */

@@ -49,6 +49,11 @@ export class ChatPanelModel {
     return this._session;
   }
 
+  /** The kernel's default session (where `%%kimi` cells ask), `''` until it says. */
+  get defaultSession(): string {
+    return this._default;
+  }
+
   get turns(): readonly IChatTurn[] {
     return this._turns;
   }
@@ -73,6 +78,7 @@ export class ChatPanelModel {
   reset(): void {
     this._sessions = [];
     this._session = '';
+    this._default = '';
     this._turns = [];
     this._pendingId = null;
     this._error = '';
@@ -196,6 +202,7 @@ export class ChatPanelModel {
   }
 
   private _applySessions(message: ISessionsMessage): ChatRequest[] {
+    this._default = message.default;
     if (!this._session) {
       this._session = message.default;
     }
@@ -245,6 +252,7 @@ export class ChatPanelModel {
 
   private _sessions: string[] = [];
   private _session = '';
+  private _default = '';
   private _turns: IChatTurn[] = [];
   private _pendingId: string | null = null;
   private _error = '';

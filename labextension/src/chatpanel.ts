@@ -8,8 +8,9 @@
  * and the turn view the notebook outputs already use (Markdown as untrusted content, raw
  * HTML kept as text). A small Lumino widget over `ChatPanelModel` does that directly.
  *
- * This file only wires the pieces: the header, the turns (`ChatTurnList` of
- * `ChatTurnView`), the footer, the model and the kernel line (`ChatConnection`).
+ * This file only wires the pieces: the header, what an empty panel offers
+ * (`ChatEmptyState`), the turns (`ChatTurnList` of `ChatTurnView`, following the end),
+ * "Jump to latest", the footer, the model and the kernel line (`ChatConnection`).
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -17,6 +18,7 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { ChatConnection } from './chatconnection';
+import { ChatEmptyState } from './chatempty';
 import { ChatPanelModel } from './chatmodel';
 import { panelStatusText } from './chatstatus';
 import { ChatTurnList } from './chatturnlist';
@@ -49,12 +51,18 @@ export class KimiChatPanel extends Panel {
       () =>
         new ChatTurnView(options.rendermime, trans, (callId, run) =>
           this.confirmTool(callId, run)
-        )
+        ),
+      following => {
+        this._jump.hidden = following;
+      }
     );
+    this._empty = new ChatEmptyState(trans, prompt => this.askText(prompt));
     this.addClass('jp-KimiChat');
     this.title.caption = trans.__('Kimi');
     this.addWidget(new Widget({ node: this._header() }));
+    this.addWidget(this._empty);
     this.addWidget(this._turns);
+    this.addWidget(new Widget({ node: this._jumpBar() }));
     this.addWidget(new Widget({ node: this._footer() }));
     this.model.onChange(() => this._render());
     this._render();
@@ -68,12 +76,37 @@ export class KimiChatPanel extends Panel {
     }
   }
 
-  /** Ask what is in the input box. */
+  /** Ask what is in the input box; the answer is followed as it streams. */
   ask(): void {
     const request = this.model.ask(this._input.value);
     if (request && this._connection.send(request)) {
       this._input.value = '';
+      this._turns.jumpToLatest();
     }
+  }
+
+  /** Put `prompt` in the input box and ask it; if it cannot be asked yet, it waits there. */
+  askText(prompt: string): void {
+    this._input.value = prompt;
+    this.ask();
+    if (this._input.value) {
+      this._input.focus();
+    }
+  }
+
+  /**
+   * Show the latest turn of the kernel's default session, where the notebook actions'
+   * cells ask, and follow it: their answer shows at the end once it is recorded. With
+   * `focus: false` the next activation leaves the focus where it is (in the notebook).
+   */
+  showLatest(options: { focus?: boolean } = {}): void {
+    const model = this.model;
+    const wanted = model.defaultSession;
+    if (wanted && wanted !== model.session && model.pendingId === null) {
+      this._connection.send(model.selectSession(wanted));
+    }
+    this._turns.jumpToLatest();
+    this._quietActivation = options.focus === false;
   }
 
   /** Answer a tool call's Run / Skip question. */
@@ -103,6 +136,10 @@ export class KimiChatPanel extends Panel {
   }
 
   protected onActivateRequest(msg: Message): void {
+    if (this._quietActivation) {
+      this._quietActivation = false;
+      return;
+    }
     this._input.focus();
   }
 
@@ -120,6 +157,19 @@ export class KimiChatPanel extends Panel {
     });
     header.append(this._notebookLabel, this._sessionSelect);
     return header;
+  }
+
+  /** "Jump to latest", over the end of the turns while the reader is further up. */
+  private _jumpBar(): HTMLElement {
+    const bar = document.createElement('div');
+    bar.className = 'jp-KimiChat-jumpBar';
+    this._jump.type = 'button';
+    this._jump.className = 'jp-KimiChat-jump';
+    this._jump.textContent = this._trans.__('Jump to latest');
+    this._jump.hidden = true;
+    this._jump.addEventListener('click', () => this._turns.jumpToLatest());
+    bar.appendChild(this._jump);
+    return bar;
   }
 
   /** The status line, the prompt box, Stop and Ask. */
@@ -160,6 +210,10 @@ export class KimiChatPanel extends Panel {
       this._label || this._trans.__('No notebook');
     this._notebookLabel.title = this._label;
     this._renderSessions(connected);
+    const context = this._connection.context;
+    this._empty.setKernel(context ? context.kernelDisplayName : null);
+    this._empty.setHidden(model.turns.length > 0);
+    this._turns.setHidden(model.turns.length === 0);
     this._turns.setTurns(model.turns);
     this._status.textContent = panelStatusText(
       {
@@ -192,6 +246,8 @@ export class KimiChatPanel extends Panel {
   private readonly _trans: ITranslate;
   private readonly _connection: ChatConnection;
   private readonly _turns: ChatTurnList<ChatTurnView>;
+  private readonly _empty: ChatEmptyState;
+  private _quietActivation = false;
   private _label = '';
   private _notebookLabel = document.createElement('span');
   private _sessionSelect = document.createElement('select');
@@ -199,4 +255,5 @@ export class KimiChatPanel extends Panel {
   private _input = document.createElement('textarea');
   private _askButton = document.createElement('button');
   private _stopButton = document.createElement('button');
+  private _jump = document.createElement('button');
 }

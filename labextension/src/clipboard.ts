@@ -68,9 +68,12 @@ export function createCopyButton(
       button.textContent = copied
         ? trans.__('Copied')
         : trans.__('Copy failed');
+      // For a button shown as an icon (the chat panel's code blocks).
+      button.dataset.feedback = copied ? 'copied' : 'failed';
       clearTimeout(reset);
       reset = setTimeout(() => {
         button.textContent = trans.__('Copy');
+        delete button.dataset.feedback;
       }, FEEDBACK_MS);
     });
   });

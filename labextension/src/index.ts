@@ -39,9 +39,21 @@ import {
 
 import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
 
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import {
+  announceOnSession,
+  LIVE_MODULE,
+  LIVE_MODULE_VERSION
+} from './cellliveplugin';
+import { turnContext } from './turncontext';
+
 import { createKimiHighlightingFactory, MarkdownLoader } from './highlighting';
 
 import { installChatKeys } from './chatkeys';
+
+// Activation starts following the focus at once (and the module is small).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { codeToInsert, LastFocus } from './lastanswer';
 
 /** The kimi-jupyter front-end plugins: this file only wires things together. */
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -73,6 +85,7 @@ const turnRenderer: JupyterFrontEndPlugin<void> = {
 };
 
 const OPEN_CHAT_COMMAND = 'kimi-jupyter:open-chat';
+const CHAT_PANEL_ID = 'kimi-jupyter-chat';
 
 /** The Kimi panel in the right sidebar, following the notebook in focus. */
 const chatPanel: JupyterFrontEndPlugin<void> = {
@@ -89,7 +102,7 @@ const chatPanel: JupyterFrontEndPlugin<void> = {
   ): void => {
     const trans = (translator ?? nullTranslator).load('kimi_jupyter');
     const panel = new KimiChatPanel({ rendermime, trans });
-    panel.id = 'kimi-jupyter-chat';
+    panel.id = CHAT_PANEL_ID;
     panel.title.icon = kimiIcon;
     app.shell.add(panel, 'right', { rank: 900 });
 
@@ -107,9 +120,22 @@ const chatPanel: JupyterFrontEndPlugin<void> = {
       caption: trans.__(
         'Chat with Kimi in the kernel of the notebook in focus'
       ),
-      describedBy: { args: { type: 'object', properties: {} } },
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            // The notebook actions: their answer shows at the end; the focus stays put.
+            latest: { type: 'boolean' }
+          }
+        }
+      },
       icon: kimiIcon,
-      execute: () => app.shell.activateById(panel.id)
+      execute: args => {
+        if (args.latest === true) {
+          panel.showLatest({ focus: false });
+        }
+        app.shell.activateById(panel.id);
+      }
     });
     palette?.addItem({
       command: OPEN_CHAT_COMMAND,
@@ -137,6 +163,12 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load('kimi_jupyter');
     const category = trans.__('Kimi');
     const noArgs = { args: { type: 'object', properties: {} } };
+    // Their answers are recorded in the kernel's default session: the panel shows them.
+    const showChat = async () => {
+      if (app.commands.hasCommand(OPEN_CHAT_COMMAND)) {
+        await app.commands.execute(OPEN_CHAT_COMMAND, { latest: true });
+      }
+    };
 
     // From the context menu (`args.fromContextMenu`): the output right-clicked;
     // from the palette: the active cell's output.
@@ -169,6 +201,7 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
         const notebook = tracker.currentWidget?.content;
         const location = outputFor(args);
         if (notebook && location) {
+          await showChat();
           await askAboutOutput(NotebookActions, notebook, location);
         }
       }
@@ -197,26 +230,31 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
         const panel = tracker.currentWidget;
         const index = errorFor(args);
         if (panel && index !== null) {
+          await showChat();
           await explainError(NotebookActions, panel, index);
         }
       }
     });
 
+    // Without `args.code` (the palette): the last code block of the last answer.
+    const lastCode = lastCodeFinder(app, tracker);
+    const codeOf = (args: { code?: unknown }) =>
+      typeof args.code === 'string' ? args.code : lastCode();
     app.commands.addCommand(INSERT_CODE_COMMAND, {
       label: trans.__('Insert code below'),
-      caption: trans.__('Insert code as a new cell below the active cell'),
+      caption: trans.__(
+        "Insert code (by default the last answer's last code block) as a new cell below the active cell"
+      ),
       describedBy: {
-        args: {
-          type: 'object',
-          properties: { code: { type: 'string' } },
-          required: ['code']
-        }
+        args: { type: 'object', properties: { code: { type: 'string' } } }
       },
-      isEnabled: () => tracker.currentWidget !== null,
+      isEnabled: args =>
+        tracker.currentWidget !== null && codeOf(args) !== null,
       execute: args => {
         const notebook = tracker.currentWidget?.content;
-        if (notebook && typeof args.code === 'string') {
-          insertCode(NotebookActions, notebook, args.code);
+        const code = codeOf(args);
+        if (notebook && code !== null) {
+          insertCode(NotebookActions, notebook, code);
         }
       }
     });
@@ -245,6 +283,28 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/**
+ * What "Insert code below" inserts without code: the last code block of the last answer
+ * in the Kimi panel (while open) or the notebook in focus, whichever was used last.
+ */
+function lastCodeFinder(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker
+): () => string | null {
+  const chatNode = () => {
+    const chat = Array.from(app.shell.widgets('right')).find(
+      widget => widget.id === CHAT_PANEL_ID
+    );
+    return chat?.isVisible ? chat.node : null;
+  };
+  const focus = new LastFocus(document, chatNode);
+  return () => {
+    const notebook = tracker.currentWidget?.content.node;
+    const chat = chatNode();
+    return codeToInsert(focus.inPanel ? [chat, notebook] : [notebook, chat]);
+  };
+}
 
 /** Highlights the body of `%%kimi` cells as Markdown in the cell editor. */
 const highlighting: JupyterFrontEndPlugin<void> = {
@@ -277,11 +337,52 @@ const chatKeys: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * The live `%%kimi` view: widget classes for the ipywidgets registry (where the widget
+ * manager runs), and notebook kernels that say so in their execute requests.
+ */
+const cellLiveView: JupyterFrontEndPlugin<void> = {
+  id: 'kimi-jupyter:cell-live-view',
+  description:
+    'Streams %%kimi answers into one widget, laid out as the saved turn.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [IJupyterWidgetRegistry, INotebookTracker, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    widgets: IJupyterWidgetRegistry | null,
+    notebooks: INotebookTracker | null,
+    translator: ITranslator | null
+  ): void => {
+    if (!widgets) {
+      return; // no widget manager: the kernel keeps its core-widget view
+    }
+    const trans = (translator ?? nullTranslator).load('kimi_jupyter');
+    widgets.registerWidget({
+      name: LIVE_MODULE,
+      version: LIVE_MODULE_VERSION,
+      exports: async () => {
+        const { liveWidgetClasses } = await import('./celllive');
+        return liveWidgetClasses({
+          context: () => turnContext(rendermime),
+          trans
+        });
+      }
+    });
+    notebooks?.widgetAdded.connect((_, panel) =>
+      announceOnSession(panel.sessionContext)
+    );
+    notebooks?.forEach(panel => announceOnSession(panel.sessionContext));
+  }
+};
+
 export default [
   plugin,
   turnRenderer,
   chatPanel,
   notebookActions,
   highlighting,
-  chatKeys
+  chatKeys,
+  cellLiveView
 ];

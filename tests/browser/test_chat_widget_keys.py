@@ -1,8 +1,10 @@
 """The notebook ChatWidget's keys: Enter sends, Shift+Enter adds a line, in JupyterLab and in
-Notebook 7 (both load the kimi-jupyter extension, which handles the keys)."""
+Notebook 7 (both load the kimi-jupyter extension, which handles the keys); "Enter sends"
+stays on screen there, and unticked, Enter adds a line and Ctrl+Enter sends."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -36,6 +38,14 @@ def _sent_texts(simulator: Simulator, marker: str) -> list[Any]:
     return found
 
 
+def _wait_sent(simulator: Simulator, marker: str, count: int) -> list[Any]:
+    """The messages with `marker` once there are `count` of them (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while len(sent := _sent_texts(simulator, marker)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sent
+
+
 def _type_and_send(page: Page, marker: str) -> None:
     page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     box = page.locator(".kimi-chat .kimi-chat-input textarea")
@@ -58,9 +68,32 @@ def _check(page: Page, simulator: Simulator, marker: str) -> None:
     expect(prompt).to_contain_text("second line")
     # One message with both lines reached the model: Shift+Enter did not send.
     assert _sent_texts(simulator, marker) == [f"first line {marker}\nsecond line"]
-    # The trailing-newline fallback is off and hidden: the extension handles the keys.
-    expect(chat.locator(".kimi-chat-enter")).to_be_hidden()
-    assert page.locator(".kimi-chat-enter input").is_checked() is False
+    # "Enter sends" stays on screen, ticked; the hidden box tells the kernel that the
+    # extension handles the keys (so the trailing-newline fallback is off).
+    enter = chat.locator(".kimi-chat-enter")
+    expect(enter).to_be_visible()
+    expect(enter).to_contain_text("Enter sends")
+    expect(enter.locator("input")).to_be_checked()
+    expect(chat.locator(".kimi-chat-keys input")).to_be_checked()
+    expect(chat.locator(".kimi-chat-keys")).to_be_hidden()
+
+    # Unticked, Enter adds a line (nothing is sent); Ctrl+Enter sends.
+    enter.locator("input").click()
+    expect(enter.locator("input")).not_to_be_checked()
+    expect(chat.locator("button.kimi-chat-send")).to_be_enabled(timeout=20_000)
+    box = chat.locator(".kimi-chat-input textarea")
+    box.click()
+    box.press_sequentially(f"third {marker}")
+    box.press("Enter")
+    box.press_sequentially("fourth")
+    expect(box).to_have_value(f"third {marker}\nfourth")
+    time.sleep(0.5)  # what the kernel would have sent by now
+    assert _sent_texts(simulator, marker) == [f"first line {marker}\nsecond line"]
+    box.press("Control+Enter")
+    expect(box).to_have_value("", timeout=10_000)
+    sent = _wait_sent(simulator, marker, 2)
+    assert sent == [f"first line {marker}\nsecond line", f"third {marker}\nfourth"]
+    expect(chat.locator(".kimi-chat-user").last).to_contain_text("fourth", timeout=10_000)
 
 
 def test_enter_sends_and_shift_enter_adds_a_line_in_lab(

@@ -24,8 +24,13 @@ describe('ChatPanelModel', () => {
       default: 'shared'
     });
     expect(model.session).toBe('shared');
+    expect(model.defaultSession).toBe('shared');
     expect(model.sessions).toEqual(['default', 'shared']);
     expect(follow).toEqual([{ type: 'list_turns', session: 'shared' }]);
+    model.selectSession('default');
+    expect(model.defaultSession).toBe('shared'); // the kernel's, not the one shown
+    model.reset();
+    expect(model.defaultSession).toBe('');
   });
 
   it('shows the turns the kernel lists for the session', () => {

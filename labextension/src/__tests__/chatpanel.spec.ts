@@ -1,6 +1,9 @@
+import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { starterPrompts } from '../chatempty';
 import { KimiChatPanel } from '../chatpanel';
+import { untranslated } from '../turn';
 import { plainRendermime } from './chatfakes';
 import { FakeSessionContext, SESSIONS, settle } from './fakekernel';
 
@@ -144,6 +147,97 @@ describe('KimiChatPanel', () => {
     expect(status.classList.contains('jp-mod-error')).toBe(true);
     expect(q<HTMLSelectElement>('.jp-KimiChat-session').disabled).toBe(true);
     expect(q<HTMLButtonElement>('.jp-KimiChat-ask').disabled).toBe(true);
+    p.dispose();
+  });
+
+  it('says what it can do until the first turn: starters and the kernel', async () => {
+    const { panel: p, q } = panel();
+    Widget.attach(p, document.body);
+    const empty = q('.jp-KimiChat-empty');
+    expect(empty.classList.contains('lm-mod-hidden')).toBe(false);
+    expect(q('.jp-KimiChat-turns').classList.contains('lm-mod-hidden')).toBe(
+      true
+    );
+    expect(q('.jp-KimiChat-intro').textContent).toContain('Ask Kimi');
+    expect(q('.jp-KimiChat-kernel').textContent).toBe(
+      'No notebook in focus: open one to chat about it.'
+    );
+    p.dispose();
+
+    const ready_ = await ready();
+    const starters = [
+      ...ready_.panel.node.querySelectorAll<HTMLButtonElement>(
+        '.jp-KimiChat-starter'
+      )
+    ];
+    expect(starters.map(b => b.textContent)).toEqual(
+      starterPrompts(untranslated)
+    );
+    expect(ready_.q('.jp-KimiChat-kernel').textContent).toBe(
+      'Kernel: Python 3 (ipykernel)'
+    );
+    starters[2].click();
+    expect(ready_.comm.sent[2]).toMatchObject({
+      type: 'ask',
+      prompt: 'Suggest a next step for this notebook.'
+    });
+    expect(ready_.q<HTMLTextAreaElement>('.jp-KimiChat-input').value).toBe('');
+    expect(
+      ready_.q('.jp-KimiChat-empty').classList.contains('lm-mod-hidden')
+    ).toBe(true);
+    expect(
+      ready_.panel.node.querySelectorAll('.jp-KimiChat-turn')
+    ).toHaveLength(1);
+    ready_.panel.dispose();
+  });
+
+  it('leaves a starter in the box while it cannot be asked', () => {
+    const { panel: p, q } = panel();
+    Widget.attach(p, document.body);
+    q<HTMLButtonElement>('.jp-KimiChat-starter').click();
+    const input = q<HTMLTextAreaElement>('.jp-KimiChat-input');
+    expect(input.value).toBe(starterPrompts(untranslated)[0]);
+    expect(document.activeElement).toBe(input);
+    p.dispose();
+  });
+
+  it('offers "Jump to latest" while the reader is further up', async () => {
+    const { panel: p, q } = await ready();
+    const jump = q<HTMLButtonElement>('.jp-KimiChat-jump');
+    const turns = q('.jp-KimiChat-turns');
+    Object.defineProperty(turns, 'scrollHeight', { get: () => 1000 });
+    Object.defineProperty(turns, 'clientHeight', { get: () => 200 });
+    expect(jump.hidden).toBe(true);
+    turns.scrollTop = 800;
+    turns.dispatchEvent(new Event('scroll'));
+    turns.scrollTop = 300; // the reader scrolls up
+    turns.dispatchEvent(new Event('scroll'));
+    expect(jump.hidden).toBe(false);
+    expect(jump.textContent).toBe('Jump to latest');
+    jump.click();
+    expect(turns.scrollTop).toBe(1000);
+    expect(jump.hidden).toBe(true);
+    p.dispose();
+  });
+
+  it('shows the latest turn of the default session, leaving the focus alone', async () => {
+    const { panel: p, q, comm } = await ready();
+    const select = q<HTMLSelectElement>('.jp-KimiChat-session');
+    select.value = 'eda';
+    select.dispatchEvent(new Event('change'));
+    const input = q<HTMLTextAreaElement>('.jp-KimiChat-input');
+    const other = document.body.appendChild(document.createElement('button'));
+    other.focus();
+    p.showLatest({ focus: false });
+    expect(comm.sent.slice(2)).toEqual([
+      { type: 'list_turns', session: 'eda' },
+      { type: 'list_turns', session: 'default' }
+    ]);
+    expect(p.model.session).toBe('default');
+    MessageLoop.sendMessage(p, Widget.Msg.ActivateRequest);
+    expect(document.activeElement).toBe(other); // quiet, once
+    MessageLoop.sendMessage(p, Widget.Msg.ActivateRequest);
+    expect(document.activeElement).toBe(input);
     p.dispose();
   });
 

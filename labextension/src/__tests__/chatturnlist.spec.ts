@@ -63,16 +63,71 @@ describe('ChatTurnList', () => {
   });
 
   it('stays at the end only while the reader is there', () => {
-    const { list } = setup();
+    const followed: boolean[] = [];
+    const list = new ChatTurnList(
+      () => new FakeView(),
+      following => followed.push(following)
+    );
     const node = list.node;
     contentHeight = 1000;
     Object.defineProperty(node, 'scrollHeight', { get: () => contentHeight });
     Object.defineProperty(node, 'clientHeight', { get: () => 200 });
-    node.scrollTop = 790; // 10 px from the end
+    const scrollTo = (top: number) => {
+      node.scrollTop = top;
+      node.dispatchEvent(new Event('scroll'));
+    };
+    scrollTo(790); // 10 px from the end
     list.setTurns([turn(1)]);
     expect(node.scrollTop).toBe(1100);
-    node.scrollTop = 100; // reading further up
+    expect(list.following).toBe(true);
+    scrollTo(100); // reading further up
     list.setTurns([turn(1), turn(2)]);
     expect(node.scrollTop).toBe(100);
+    expect(list.following).toBe(false);
+    list.jumpToLatest();
+    expect(node.scrollTop).toBe(contentHeight);
+    expect(list.following).toBe(true);
+    expect(followed).toEqual([false, true]);
+    list.dispose();
+  });
+
+  it('follows a view that grows after it was set (Markdown renders later)', () => {
+    const observed: Element[] = [];
+    let grew: () => void = () => undefined;
+    class FakeResizeObserver {
+      constructor(callback: () => void) {
+        grew = callback;
+      }
+      observe(target: Element) {
+        observed.push(target);
+      }
+      unobserve(target: Element) {
+        observed.splice(observed.indexOf(target), 1);
+      }
+      disconnect() {
+        observed.length = 0;
+      }
+    }
+    (globalThis as { ResizeObserver?: unknown }).ResizeObserver =
+      FakeResizeObserver;
+    try {
+      const { list } = setup();
+      const node = list.node;
+      let height = 300;
+      Object.defineProperty(node, 'scrollHeight', { get: () => height });
+      Object.defineProperty(node, 'clientHeight', { get: () => 200 });
+      list.setTurns([turn(1), turn(2)]);
+      expect(observed).toEqual(list.widgets.map(w => w.node));
+      expect(node.scrollTop).toBe(300);
+      height = 900; // the answer rendered
+      grew();
+      expect(node.scrollTop).toBe(900);
+      list.setTurns([turn(2)]);
+      expect(observed).toEqual([list.viewOf(2)!.node]);
+      list.dispose();
+      expect(observed).toEqual([]);
+    } finally {
+      delete (globalThis as { ResizeObserver?: unknown }).ResizeObserver;
+    }
   });
 });

@@ -91,8 +91,10 @@ describe('createCopyButton', () => {
     await Promise.resolve();
     expect(copy).toHaveBeenCalledWith('the text');
     expect(button.textContent).toBe('Copied');
+    expect(button.dataset.feedback).toBe('copied'); // the panel's icon shows a tick
     jest.advanceTimersByTime(FEEDBACK_MS);
     expect(button.textContent).toBe('Copy');
+    expect(button.dataset.feedback).toBeUndefined();
   });
 
   it('says when copying failed', async () => {
@@ -105,6 +107,7 @@ describe('createCopyButton', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(button.textContent).toBe('Copy failed');
+    expect(button.dataset.feedback).toBe('failed');
   });
 });
 

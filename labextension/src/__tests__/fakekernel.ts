@@ -95,6 +95,7 @@ export class FakeSessionContext {
   readonly kernelChanged = new Signal<this, unknown>(this);
   ready: Promise<void> = Promise.resolve();
   session: { kernel: FakeKernel | null } | null;
+  kernelDisplayName = 'Python 3 (ipykernel)';
 
   constructor(kernel: FakeKernel | null = new FakeKernel()) {
     this.session = { kernel };
