@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kimi_jupyter.context import Limits, Registry
+from kimi_jupyter.context._notes import collecting
 from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
@@ -26,13 +27,16 @@ class Context:
     parts: list[Part] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    substituted: list[str] = field(default_factory=list)  # converters' notes (`_notes.py`)
 
     @property
     def note(self) -> str | None:
-        if not self.unresolved:
-            return None
-        names = ", ".join(self.unresolved)
-        return f"{names}: not defined here, sent as plain text"
+        """What was not sent as asked, in one line (`--dry-run`, the status line)."""
+        said = list(self.substituted)
+        if self.unresolved:
+            names = ", ".join(self.unresolved)
+            said.insert(0, f"{names}: not defined here, sent as plain text")
+        return "; ".join(said) or None
 
 
 def gather(
@@ -45,6 +49,26 @@ def gather(
 ) -> Context:
     """Resolve every mention once, in order; raises `MentionError` / `ContextError`."""
     context = Context()
+    with collecting() as notes:
+        _resolve_all(prompt, namespace, providers, limits, converters, context)
+    context.substituted.extend(notes)
+    leftover = prompt
+    for text in context.resolved:
+        leftover = leftover.replace(text, "")
+    if context.resolved and not leftover.strip(" \t\n.,;:?!"):
+        names = ", ".join(context.resolved)
+        raise KimiError(f"the question is empty apart from {names}: say what you want to know")
+    return context
+
+
+def _resolve_all(
+    prompt: str,
+    namespace: Mapping[str, Any],
+    providers: Mapping[str, Callable[[], Any]] | None,
+    limits: Limits | None,
+    converters: Registry | None,
+    context: Context,
+) -> None:
     seen: set[str] = set()
     for mention in find_mentions(prompt):
         if mention.text in seen:
@@ -60,10 +84,3 @@ def gather(
         else:
             registry = converters or Registry.default()
             context.parts.extend(registry.convert(value, mention.text[1:], limits=limits))
-    leftover = prompt
-    for text in context.resolved:
-        leftover = leftover.replace(text, "")
-    if context.resolved and not leftover.strip(" \t\n.,;:?!"):
-        names = ", ".join(context.resolved)
-        raise KimiError(f"the question is empty apart from {names}: say what you want to know")
-    return context

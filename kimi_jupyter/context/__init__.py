@@ -15,7 +15,8 @@ strings, dicts and lists; anything else is its `repr`, truncated. Images are dow
 into `Limits.max_image` and re-encoded until they weigh at most `Limits.max_image_bytes`;
 videos over `Limits.max_video_bytes` or the `Limits.max_video` box are refused. Objects
 that cannot be sent (or whose converter raises anything) raise `ContextError` with a
-one-line message naming them. `register()` adds converters; the
+one-line message naming them; one that sends something in place of what was asked says so
+with `note()` (shown by `--dry-run` and the status line). `register()` adds converters; the
 newest matching one wins. Importing this package imports none of the libraries above.
 """
 
@@ -25,6 +26,7 @@ from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import ContextError
 
 from ._common import Limits
+from ._notes import note
 from ._registry import Converter, Matcher, Registry
 from .parts import describe, sha256
 
@@ -36,6 +38,7 @@ __all__ = [
     "Registry",
     "convert",
     "describe",
+    "note",
     "register",
     "sha256",
 ]
