@@ -11,7 +11,18 @@ from typing import Any, ClassVar, TypeAlias
 from kimi_jupyter.conversation import Part
 from kimi_jupyter.errors import ContextError, KimiError
 
-from . import arrays, figures, frames, images, media, text
+from . import (
+    arrays,
+    bokeh_charts,
+    figures,
+    frames,
+    images,
+    matplotlib_charts,
+    media,
+    plotly_charts,
+    text,
+    vega_charts,
+)
 from ._common import Limits, one_line, who
 
 Converter: TypeAlias = Callable[[Any, str | None, Limits], Sequence[Part] | None]
@@ -129,5 +140,11 @@ def _builtins() -> list[tuple[Matcher, Converter]]:
         (_from("pandas", "DataFrame", "Series"), frames.pandas_parts),
         (_from("polars", "DataFrame", "Series"), frames.polars_parts),
         (_from("matplotlib", "FigureBase", "Axes"), figures.figure_parts),
+        (_from("plotly", "BaseFigure"), plotly_charts.plotly_parts),
+        (_from("altair", "TopLevelMixin"), vega_charts.altair_parts),
         (_from("seaborn", "_BaseGrid", "Grid", "JointGrid"), figures.figure_parts),
+        (_from("plotnine", "ggplot", "Compose"), matplotlib_charts.plotnine_parts),
+        (_from("seaborn", "Plot", "Plotter"), matplotlib_charts.seaborn_objects_parts),
+        (_from("bokeh", "LayoutDOM"), bokeh_charts.bokeh_parts),
+        (_from("holoviews", "Dimensioned"), bokeh_charts.holoviews_parts),
     ]
