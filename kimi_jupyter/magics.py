@@ -317,7 +317,7 @@ class KimiMagics(Magics):
     def _providers(self) -> dict[str, Callable[[], Any]]:
         """`@last` and `@error`, served from this magic's capture (converters load on use)."""
         return {
-            "last": lambda: _parts_of(self.capture.last_parts()),
+            "last": self.capture.last_mention,
             "error": lambda: _parts_of(self.capture.error_parts()),
         }
 

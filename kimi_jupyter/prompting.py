@@ -8,16 +8,22 @@ from typing import Any
 
 from kimi_jupyter.context import Limits, Registry
 from kimi_jupyter.context._notes import collecting
-from kimi_jupyter.conversation import Part
+from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
 
 
 @dataclass(frozen=True)
 class PartsOf:
-    """A provider's answer that is already content parts (`@last`, `@error`)."""
+    """A provider's answer that is already content parts (`@last`, `@error`).
+
+    `sources`: for an image part (by index), the object it was drawn from, when the kernel
+    still has it (a matplotlib figure the inline backend displayed), so that mentioning that
+    object too sends the picture once.
+    """
 
     parts: list[Part]
+    sources: Mapping[int, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +76,7 @@ def _resolve_all(
     context: Context,
 ) -> None:
     seen: set[str] = set()
+    pictured: dict[int, str] = {}  # id of an object already sent as a picture → its mention
     for mention in find_mentions(prompt):
         if mention.text in seen:
             continue
@@ -80,7 +87,39 @@ def _resolve_all(
             continue
         context.resolved.append(mention.text)
         if isinstance(value, PartsOf):
-            context.parts.extend(value.parts)
-        else:
-            registry = converters or Registry.default()
-            context.parts.extend(registry.convert(value, mention.text[1:], limits=limits))
+            said: set[str] = set()
+            for index, part in enumerate(value.parts):
+                source = value.sources.get(index)
+                key = _picture_key(source) if source is not None else None
+                earlier = pictured.get(key) if key is not None else None
+                if earlier is not None and earlier != mention.text:
+                    if earlier not in said:  # the picture's parts give way to one line
+                        said.add(earlier)
+                        context.parts.append(
+                            TextPart(f"{mention.text}: the same figure as {earlier}")
+                        )
+                    continue
+                if key is not None and isinstance(part, MediaPart):
+                    pictured[key] = mention.text
+                context.parts.append(part)
+            continue
+        earlier = pictured.get(_picture_key(value))
+        if earlier is not None:
+            context.parts.append(TextPart(f"{mention.text}: the same figure as {earlier}"))
+            continue
+        registry = converters or Registry.default()
+        parts = registry.convert(value, mention.text[1:], limits=limits)
+        if any(isinstance(part, MediaPart) for part in parts):
+            pictured[_picture_key(value)] = mention.text
+        context.parts.extend(parts)
+
+
+def _picture_key(obj: object) -> int:
+    """One key for a figure and its axes (`@ax` draws `ax.figure`)."""
+    try:
+        figure = getattr(type(obj), "figure", None) is not None and getattr(obj, "figure", None)
+    # A user object's property may raise anything; then it is its own key.
+    except Exception:  # noqa: BLE001
+        return id(obj)
+    is_figure = type(figure).__name__ in ("Figure", "SubFigure")
+    return id(figure) if is_figure else id(obj)

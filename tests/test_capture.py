@@ -19,13 +19,10 @@ from helpers import png
 def shell() -> Iterator[tuple[InteractiveShell, CellCapture]]:
     start_ipython()
     ip = InteractiveShell.instance()
-    original = ip.display_pub.publish
     capture = CellCapture(keep=3)
     capture.install(ip)
     yield ip, capture
-    ip.display_pub.publish = original
-    ip.events.unregister("pre_run_cell", capture.pre_run_cell)
-    ip.events.unregister("post_run_cell", capture.post_run_cell)
+    capture.uninstall()
 
 
 def test_last_is_what_the_previous_cell_displayed(
