@@ -126,7 +126,12 @@ def plain(cell: Any) -> str:
     )
 
 
-@pytest.mark.parametrize("name", ["plots", "dataframes", "sessions", "tools_and_batch"])
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    yield from run_notebook("charts.ipynb", tmp_path_factory.mktemp("charts"))
+
+
+@pytest.mark.parametrize("name", ["plots", "dataframes", "sessions", "tools_and_batch", "charts"])
 def test_runs_clean_and_saves_no_key(name: str, request: pytest.FixtureRequest) -> None:
     run: Run = request.getfixturevalue(name)
     assert run.requests
@@ -336,3 +341,57 @@ def test_batch_map_fills_the_column_and_a_rerun_skips_done_rows(tools_and_batch:
     summaries = [r for r in tools_and_batch.requests if "Summarize this review of a" in str(r)]
     assert len(summaries) == 6
     assert "Summarize this review of a kettle in five words: Boils fast" in str(summaries)
+
+
+# charts.ipynb: every chart library reaches the simulator as a PNG of the size it is drawn at.
+CHART_SIZES = {
+    "Which region grows faster in @pfig?": (640, 400),  # Plotly: layout width × height
+    "And what does the chart in @last show": (640, 400),  # fig.show(): drawn again
+    "Are there outliers in @gg?": (500, 300),  # plotnine: figure_size (5, 3) at dpi 100
+    "What is the overall trend in @p?": (500, 300),  # Bokeh: the size on the page
+    "Does @last have axis labels?": (500, 300),  # show(p) displayed JavaScript only
+    "How do the two regions compare in @hv_plot?": (450, 300),  # hvPlot on Bokeh
+    "Summarize @splot.": (500, 300),  # seaborn objects: layout size (5, 3) at dpi 100
+}
+
+
+def altair_size() -> tuple[int, int]:
+    """The size vl-convert draws charts.ipynb's bar chart at, drawn here the same way."""
+    import altair as alt
+    import numpy as np
+    import pandas as pd
+    import vl_convert
+
+    rng = np.random.default_rng(1)
+    sales = pd.DataFrame({"day": np.arange(60),
+                          "units": 100 + np.cumsum(rng.normal(1, 5, 60)).round(1),
+                          "region": rng.choice(["north", "south"], 60)})  # fmt: skip
+    chart = alt.Chart(sales).mark_bar().encode(x="region", y="mean(units)")
+    png = vl_convert.vegalite_to_png(chart.properties(width=300, height=200).to_dict())
+    return struct.unpack(">II", png[16:24])
+
+
+def test_every_chart_library_arrives_as_a_png_of_its_size(charts: Run) -> None:
+    expected = dict(CHART_SIZES)
+    expected["Is the difference between the bars in @chart large?"] = altair_size()
+    expected["Describe @last in one sentence."] = altair_size()
+    for question, size in expected.items():
+        assert png_sizes(charts.request(question)["messages"][-1]) == [size], question
+
+
+def test_an_unchanged_chart_sends_identical_bytes(charts: Run) -> None:
+    def images(question: str) -> list[str]:
+        message = charts.request(question)["messages"][-1]
+        return [p["image_url"]["url"] for p in parts(message) if p["type"] == "image_url"]
+
+    first = images("Which region grows faster in @pfig?")
+    again = images("One more look at @pfig: would a log scale help?")
+    assert len(first) == 1
+    assert again[-1] == first[0]
+
+
+def test_the_dry_run_shows_both_charts_and_sends_nothing(charts: Run) -> None:
+    cell = charts.cell("%%kimi --dry-run")
+    shown = plain(cell)
+    assert shown.count("image/png") == 2, shown
+    assert not [r for r in charts.requests if texts(r["messages"][-1])[0].startswith("Compare")]

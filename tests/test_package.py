@@ -25,6 +25,9 @@ CORE = [
     "kimi_jupyter.render.live",
 ]
 HEAVY = ("IPython", "ipywidgets", "ipykernel", "pandas", "polars", "matplotlib", "PIL", "numpy")
+# Chart libraries and what draws them (issue 15): imported only when a chart is mentioned.
+CHARTS = ("plotly", "kaleido", "choreographer", "altair", "vl_convert", "bokeh", "selenium",
+          "holoviews", "hvplot", "panel", "plotnine", "seaborn")  # fmt: skip
 # Not heavy, but not needed before the first question: `%load_ext` leaves them unloaded.
 FIRST_QUESTION = ("httpx", "httpx_sse", "tenacity", "markdown_it", "nh3", "jsonschema")
 
@@ -52,6 +55,9 @@ def test_core_imports_no_ui_or_heavy_packages() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+    charts = code.replace(repr(HEAVY), repr(CHARTS))
+    out = subprocess.run([sys.executable, "-c", charts], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
 
 
 def test_labextension_paths_point_at_the_prebuilt_extension() -> None:
@@ -77,6 +83,7 @@ def test_load_ext_is_light() -> None:
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert loaded.isdisjoint(HEAVY[1:])
     assert loaded.isdisjoint(FIRST_QUESTION)
+    assert loaded.isdisjoint(CHARTS)
 
 
 def test_lazy_public_names_resolve() -> None:
