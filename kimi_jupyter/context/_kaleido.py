@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import importlib
 import logging
 import threading
 from collections.abc import Coroutine
@@ -59,7 +58,8 @@ class Browser:
     ) -> bytes:
         """`fig` as PNG bytes, drawn in the shared browser (started here if needed). A
         browser that died since the last figure is replaced once, unnoticed."""
-        errors = importlib.import_module("kaleido.errors")
+        from kaleido import errors
+
         retried = False
         with cls._lock:
             while True:
@@ -127,7 +127,8 @@ class Browser:
             self._stop_loop()
 
     async def _open(self) -> Any:
-        kaleido = importlib.import_module("kaleido")  # untyped: a module of Any to mypy
+        import kaleido
+
         browser = kaleido.Kaleido(path=self.chrome, mathjax=False, timeout=RENDER_SECONDS)
         await browser.open()
         return browser

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
 import logging
 import os
 import threading
@@ -163,7 +162,8 @@ def bokeh_parts(obj: Any, name: str | None, limits: Limits) -> Sequence[Part]:
 
 def holoviews_parts(obj: Any, name: str | None, limits: Limits) -> Sequence[Part]:
     """Converter for HoloViews and hvPlot objects (`holoviews.core.dimension.Dimensioned`)."""
-    hv = importlib.import_module("holoviews")  # untyped: its attributes are Any
+    import holoviews as hv
+
     what, backend = f"HoloViews {type(obj).__name__}", hv.Store.current_backend
     if backend == "bokeh":
         missing = _BROWSER.missing()

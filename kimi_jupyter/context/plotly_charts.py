@@ -186,7 +186,7 @@ def _named(who: str, what: str) -> str:
 def _defaults(name: str) -> Any:
     """A setting from `plotly.io.defaults` (the sizes, scale and topojson `to_image` uses)."""
     try:
-        pio = importlib.import_module("plotly.io")  # untyped: a module of Any to mypy
+        import plotly.io as pio
     except ImportError:
         return None
     return getattr(pio.defaults, name, None)
