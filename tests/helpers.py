@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import httpx
 
 from kimi_jupyter.client import KimiClient
 from kimi_jupyter.config import Settings
+from kimi_jupyter.conversation import MediaPart, Part, TextPart
 
 WIRE = Path(__file__).parent / "fixtures" / "kimi-wire"
 SECRET = "sk-test-0123456789abcdef-SECRET"
@@ -84,3 +86,23 @@ def png(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def png_part(parts: list[Part], label: str | None = None) -> MediaPart:
+    """The image of a converter's `[label, PNG]` answer (checking the label when given)."""
+    assert len(parts) == 2
+    first, image = parts
+    assert isinstance(first, TextPart)
+    if label is not None:
+        assert first == TextPart(label)
+    assert isinstance(image, MediaPart)
+    assert image.mime == "image/png"
+    return image
+
+
+def pixels(part: MediaPart) -> tuple[int, int]:
+    """The width and height of an image part, as Pillow reads them."""
+    from PIL import Image
+
+    size: tuple[int, int] = Image.open(io.BytesIO(part.data)).size
+    return size

@@ -3,7 +3,6 @@ Chromium through chromedriver (one browser for the module), and their fallbacks.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator
 
@@ -21,8 +20,10 @@ from kimi_jupyter.context._chrome import (
     find_chrome,
     find_chromedriver,
 )
-from kimi_jupyter.conversation import MediaPart, Part, TextPart
+from kimi_jupyter.conversation import TextPart
 from kimi_jupyter.prompting import gather
+
+from helpers import pixels, png_part
 
 pytest.importorskip("selenium")
 bokeh_plotting = pytest.importorskip("bokeh.plotting")
@@ -75,25 +76,9 @@ def bokeh_figure(width: int = 400, height: int = 300, lines: int = 1) -> object:
     return plot
 
 
-def labelled_png(parts: list[Part], label: str) -> MediaPart:
-    assert len(parts) == 2
-    assert parts[0] == TextPart(label)
-    image = parts[1]
-    assert isinstance(image, MediaPart)
-    assert image.mime == "image/png"
-    return image
-
-
-def pixels(part: MediaPart) -> tuple[int, int]:
-    from PIL import Image
-
-    size: tuple[int, int] = Image.open(io.BytesIO(part.data)).size
-    return size
-
-
 def test_figure_is_a_png_at_its_size_on_the_page_with_identical_bytes() -> None:
     plot = bokeh_figure()
-    image = labelled_png(convert(plot, "p"), "@p: Bokeh figure")
+    image = png_part(convert(plot, "p"), "@p: Bokeh figure")
     assert pixels(image) == (400, 300)
     assert convert(plot, "p")[1] == image
     assert b"tEXt" not in image.data
@@ -102,19 +87,19 @@ def test_figure_is_a_png_at_its_size_on_the_page_with_identical_bytes() -> None:
 
 def test_layouts_are_drawn_whole() -> None:
     layout = bokeh_layouts.row(bokeh_figure(400, 300), bokeh_figure(300, 300))
-    image = labelled_png(convert(layout, "r"), "@r: Bokeh Row")
+    image = png_part(convert(layout, "r"), "@r: Bokeh Row")
     assert pixels(image) == (700, 300)
 
 
 def test_figure_is_downscaled_into_the_limits() -> None:
     parts = convert(bokeh_figure(), "p", limits=Limits(max_image=(200, 200)))
-    assert pixels(labelled_png(parts, "@p: Bokeh figure")) == (200, 150)
+    assert pixels(png_part(parts, "@p: Bokeh figure")) == (200, 150)
 
 
 def test_holoviews_on_bokeh_is_drawn_by_bokeh(backend: Callable[[str], None]) -> None:
     backend("bokeh")
     curve = hv.Curve([1, 3, 2]).opts(width=400, height=300)
-    image = labelled_png(convert(curve, "c"), "@c: HoloViews Curve")
+    image = png_part(convert(curve, "c"), "@c: HoloViews Curve")
     assert pixels(image) == (400, 300)
     assert convert(curve, "c")[1] == image
     assert hv.Store.current_backend == "bokeh"
@@ -124,7 +109,7 @@ def test_holoviews_on_matplotlib_is_drawn_by_matplotlib(backend: Callable[[str],
     backend("matplotlib")
     plt.ion()
     curve = hv.Curve([1, 3, 2]).opts(fig_inches=(4, 3))
-    image = labelled_png(convert(curve, "c"), "@c: HoloViews Curve")
+    image = png_part(convert(curve, "c"), "@c: HoloViews Curve")
     assert pixels(image) == (400, 300)
     assert convert(curve, "c")[1] == image
     assert hv.Store.current_backend == "matplotlib"
@@ -139,7 +124,7 @@ def test_hvplot_objects_use_the_bokeh_backend_hvplot_chose(
     pytest.importorskip("hvplot.pandas")  # makes Bokeh the backend
     frame = pd.DataFrame({"x": [1, 2, 3, 4], "y": [3, 1, 4, 2]})
     line = frame.hvplot.line(x="x", y="y", width=500, height=250)
-    image = labelled_png(convert(line, "h"), "@h: HoloViews Curve")
+    image = png_part(convert(line, "h"), "@h: HoloViews Curve")
     assert pixels(image) == (500, 250)
 
 
@@ -197,7 +182,7 @@ def test_holoviews_on_bokeh_without_a_browser_is_drawn_by_matplotlib(
         "@c: HoloViews Curve drawn with matplotlib, not Bokeh (no chromedriver to draw it "
         f"with: {HOW_TO_GET_DRIVER})"
     )
-    assert pixels(labelled_png(context.parts, "@c: HoloViews Curve")) == (400, 400)
+    assert pixels(png_part(context.parts, "@c: HoloViews Curve")) == (400, 400)
     assert hv.Store.current_backend == "bokeh"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from kimi_jupyter.context import ContextError, Limits, convert
-from kimi_jupyter.conversation import MediaPart, Part, TextPart
+
+from helpers import pixels, png_part
 
 pd = pytest.importorskip("pandas")
 p9 = pytest.importorskip("plotnine")
@@ -46,24 +46,8 @@ def ggplot(width: float = 4, height: float = 3, dpi: int = 100) -> object:
     )
 
 
-def labelled_png(parts: list[Part], label: str) -> MediaPart:
-    assert len(parts) == 2
-    assert parts[0] == TextPart(label)
-    image = parts[1]
-    assert isinstance(image, MediaPart)
-    assert image.mime == "image/png"
-    return image
-
-
-def pixels(part: MediaPart) -> tuple[int, int]:
-    from PIL import Image
-
-    size: tuple[int, int] = Image.open(io.BytesIO(part.data)).size
-    return size
-
-
 def test_ggplot_is_a_png_at_its_theme_size_and_dpi() -> None:
-    image = labelled_png(convert(ggplot(), "gg"), "@gg: plotnine ggplot")
+    image = png_part(convert(ggplot(), "gg"), "@gg: plotnine ggplot")
     assert pixels(image) == (400, 300)
     assert pixels(convert(ggplot(dpi=50), "gg")[1]) == (200, 150)  # type: ignore[arg-type]
 
@@ -72,7 +56,7 @@ def test_same_ggplot_gives_identical_bytes_without_metadata() -> None:
     gg = ggplot()
     first, second = convert(gg, "gg"), convert(gg, "gg")
     assert first == second
-    assert b"Software" not in labelled_png(first, "@gg: plotnine ggplot").data
+    assert b"Software" not in png_part(first, "@gg: plotnine ggplot").data
 
 
 def test_mentioned_ggplot_still_displays_as_before() -> None:
@@ -87,25 +71,25 @@ def test_mentioned_ggplot_still_displays_as_before() -> None:
 def test_already_drawn_ggplot_sends_the_figure_it_drew() -> None:
     gg = ggplot()
     figure = gg.draw()  # type: ignore[attr-defined]
-    image = labelled_png(convert(gg, "gg"), "@gg: plotnine ggplot")
+    image = png_part(convert(gg, "gg"), "@gg: plotnine ggplot")
     assert image == convert(figure, "fig")[1]
 
 
 def test_compositions_fit_the_last_plots_size_and_stay_unchanged() -> None:
     beside = ggplot(3, 3) | ggplot(6, 3)  # type: ignore[operator]
     before = dict(vars(beside))
-    image = labelled_png(convert(beside, "both"), "@both: plotnine composition (Beside)")
+    image = png_part(convert(beside, "both"), "@both: plotnine composition (Beside)")
     assert pixels(image) == (600, 300)
     assert vars(beside) == before  # nothing of the copy it drew is kept on it
     stack = ggplot() / ggplot()  # type: ignore[operator]
-    image = labelled_png(convert(stack, "s"), "@s: plotnine composition (Stack)")
+    image = png_part(convert(stack, "s"), "@s: plotnine composition (Stack)")
     assert pixels(image) == (400, 300)
     assert convert(stack, "s") == convert(stack, "s")
 
 
 def test_ggplot_is_drawn_smaller_to_fit_the_limits() -> None:
     parts = convert(ggplot(), "gg", limits=Limits(max_image=(200, 200)))
-    assert pixels(labelled_png(parts, "@gg: plotnine ggplot")) == (200, 150)
+    assert pixels(png_part(parts, "@gg: plotnine ggplot")) == (200, 150)
 
 
 def test_ggplot_that_cannot_be_drawn_is_one_line() -> None:
@@ -132,23 +116,23 @@ def test_interactive_mode_and_pyplot_are_left_as_they_were() -> None:
 
 def test_seaborn_objects_plot_is_a_png_at_its_layout_size() -> None:
     plot = so.Plot(data(), x="x", y="y", color="g").add(so.Line()).layout(size=(4, 3))
-    image = labelled_png(convert(plot, "p"), "@p: seaborn.objects Plot")
+    image = png_part(convert(plot, "p"), "@p: seaborn.objects Plot")
     assert pixels(image) == (400, 300)
     assert convert(plot, "p") == convert(plot, "p")
     small = convert(plot, "p", limits=Limits(max_image=(100, 100)))
-    assert pixels(labelled_png(small, "@p: seaborn.objects Plot")) == (100, 75)
+    assert pixels(png_part(small, "@p: seaborn.objects Plot")) == (100, 75)
 
 
 def test_drawn_seaborn_objects_plots_send_what_was_drawn() -> None:
     plot = so.Plot(data(), x="x", y="y").add(so.Dot()).layout(size=(4, 3))
     plotter = plot.plot()
-    image = labelled_png(convert(plotter, "p"), "@p: seaborn.objects Plotter")
+    image = png_part(convert(plotter, "p"), "@p: seaborn.objects Plotter")
     assert image == convert(plot, "p")[1]
     target = Figure(figsize=(5, 2), dpi=100)
     on_figure = so.Plot(data(), x="x", y="y").add(so.Dot()).on(target)
     on_figure.plot()
     axes = len(target.axes)
-    image = labelled_png(convert(on_figure, "p"), "@p: seaborn.objects Plot")
+    image = png_part(convert(on_figure, "p"), "@p: seaborn.objects Plot")
     assert pixels(image) == (500, 200)
     assert len(target.axes) == axes  # not drawn into the user's figure again
 

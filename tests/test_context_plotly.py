@@ -29,6 +29,8 @@ from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.prompting import gather
 from kimi_jupyter.render.dryrun import downscaled
 
+from helpers import png_part
+
 CHART_LIBRARIES = ("plotly", "kaleido", "choreographer", "altair", "vl_convert")
 
 
@@ -41,15 +43,6 @@ def line_figure(
     fig.update_xaxes(title="time")
     fig.update_yaxes(title="level")
     return fig
-
-
-def media(parts: list[Part]) -> MediaPart:
-    assert len(parts) == 2
-    label, image = parts
-    assert isinstance(label, TextPart)
-    assert isinstance(image, MediaPart)
-    assert image.mime == "image/png"
-    return image
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -75,18 +68,18 @@ def no_chrome(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_sized_figure_is_a_png_of_its_layout_size(drawn: tuple[list[Part], float]) -> None:
     parts, _ = drawn
     assert parts[0] == TextPart("@fig: Plotly Figure, 400×300")
-    image = media(parts)
+    image = png_part(parts)
     assert image_size(image.data) == (400, 300)
     assert describe(image).startswith("image/png 400×300, ")
 
 
 def test_the_same_figure_twice_gives_identical_bytes(drawn: tuple[list[Part], float]) -> None:
     fig = line_figure()
-    first, second = media(convert(fig, "fig")), media(convert(fig, "fig"))
-    assert first.data == second.data == media(drawn[0]).data
+    first, second = png_part(convert(fig, "fig")), png_part(convert(fig, "fig"))
+    assert first.data == second.data == png_part(drawn[0]).data
     assert sha256(first) == sha256(second)
     fig.update_layout(title="Changed")
-    assert media(convert(fig, "fig")).data != first.data
+    assert png_part(convert(fig, "fig")).data != first.data
 
 
 def test_a_drawn_browser_answers_in_well_under_a_second(drawn: tuple[list[Part], float]) -> None:
@@ -99,14 +92,14 @@ def test_plotly_express_without_a_size_is_plotlys_700_by_500(drawn: object) -> N
     fig = px.line(x=[1, 2, 3], y=[3, 1, 2], title="px")
     parts = convert(fig, "px_fig")
     assert parts[0] == TextPart("@px_fig: Plotly Figure, 700×500")
-    assert image_size(media(parts).data) == (700, 500)
+    assert image_size(png_part(parts).data) == (700, 500)
 
 
 def test_a_figure_widget_is_drawn_like_its_figure(drawn: tuple[list[Part], float]) -> None:
     widget = go.FigureWidget(line_figure())
     parts = convert(widget, "w")
     assert parts[0] == TextPart("@w: Plotly FigureWidget, 400×300")
-    assert media(parts).data == media(drawn[0]).data
+    assert png_part(parts).data == png_part(drawn[0]).data
 
 
 def test_plotlys_default_scale_multiplies_the_size(
@@ -115,20 +108,20 @@ def test_plotlys_default_scale_multiplies_the_size(
     monkeypatch.setattr(pio.defaults, "default_scale", 2)
     parts = convert(line_figure(), "fig")
     assert parts[0] == TextPart("@fig: Plotly Figure, 800×600")
-    assert image_size(media(parts).data) == (800, 600)
+    assert image_size(png_part(parts).data) == (800, 600)
 
 
 def test_a_figure_larger_than_the_limits_is_drawn_smaller(drawn: object) -> None:
     parts = convert(line_figure(2000, 1000), "big", limits=Limits(max_image=(500, 500)))
     assert parts[0] == TextPart("@big: Plotly Figure, 2000×1000")
-    assert image_size(media(parts).data) == (500, 250)
+    assert image_size(png_part(parts).data) == (500, 250)
     assert downscaled(parts) == ["@big: downscaled from 2000×1000 to 500×250"]
 
 
 def test_a_figure_over_the_byte_cap_is_re_encoded_under_it(drawn: object) -> None:
     fig = line_figure(600, 450)
     fig.add_heatmap(z=[[(i * j) % 17 for j in range(60)] for i in range(45)])
-    cap = len(media(convert(fig, "heat")).data) // 2
+    cap = len(png_part(convert(fig, "heat")).data) // 2
     label, image = convert(fig, "heat", limits=Limits(max_image_bytes=cap))
     assert label == TextPart("@heat: Plotly Figure, 600×450")
     assert isinstance(image, MediaPart)
@@ -142,7 +135,7 @@ def test_the_displayed_plotly_json_is_drawn_as_the_figure(drawn: tuple[list[Part
     spec = json.loads(json.dumps(bundle[mime], cls=plotly.utils.PlotlyJSONEncoder))
     parts = plotly_spec_parts(spec, "@last (Out[3])", Limits())
     assert parts[0] == TextPart("@last (Out[3]): Plotly figure, 400×300")
-    assert media(parts).data == media(drawn[0]).data
+    assert png_part(parts).data == png_part(drawn[0]).data
     with pytest.raises(ContextError, match=r"^@last: the Plotly output holds no figure"):
         plotly_spec_parts({"layout": {}}, "@last", Limits())
 
@@ -158,7 +151,7 @@ def test_a_map_that_cannot_load_its_outlines_is_one_line(
     assert "topojson" in message
     assert "\n" not in message
     assert caught.value.__cause__ is None
-    assert media(convert(line_figure(), "fig")).data  # the browser is still there
+    assert png_part(convert(line_figure(), "fig")).data  # the browser is still there
 
 
 def test_without_chrome_the_data_summary_is_sent_and_noted(no_chrome: None) -> None:
@@ -211,7 +204,7 @@ def test_a_browser_that_died_is_replaced_unnoticed(drawn: tuple[list[Part], floa
     browser = Browser._shared
     assert browser is not None
     os.kill(browser._kaleido.subprocess.pid, signal.SIGKILL)
-    assert media(convert(line_figure(), "fig")).data == media(drawn[0]).data
+    assert png_part(convert(line_figure(), "fig")).data == png_part(drawn[0]).data
     assert Browser._shared is not browser
 
 

@@ -11,8 +11,10 @@ import vl_convert as vlc
 from kimi_jupyter.context import ContextError, Limits, convert, describe, sha256
 from kimi_jupyter.context._sniff import image_size
 from kimi_jupyter.context.vega_charts import _vegalite_version, vega_spec_parts
-from kimi_jupyter.conversation import MediaPart, Part, TextPart
+from kimi_jupyter.conversation import TextPart
 from kimi_jupyter.render.dryrun import downscaled
+
+from helpers import png_part
 
 VALUES = [{"day": d, "sales": s} for d, s in zip("MTWTFSS", [3, 5, 2, 6, 4, 7, 1], strict=True)]
 V5_SPEC = {  # as Altair 5 displayed it, under application/vnd.vegalite.v5+json
@@ -40,29 +42,20 @@ def bar_chart(width: int = 200, height: int = 150) -> alt.Chart:
     )
 
 
-def media(parts: list[Part]) -> MediaPart:
-    assert len(parts) == 2
-    label, image = parts
-    assert isinstance(label, TextPart)
-    assert isinstance(image, MediaPart)
-    assert image.mime == "image/png"
-    return image
-
-
 def test_a_chart_is_a_png_of_its_own_size() -> None:
     parts = convert(bar_chart(), "chart")
     assert parts[0] == TextPart("@chart: Altair Chart, 200×150")
-    image = media(parts)
+    image = png_part(parts)
     assert image_size(image.data) == (200, 150)
     assert describe(image).startswith("image/png 200×150, ")
 
 
 def test_the_same_chart_twice_gives_identical_bytes() -> None:
     chart = bar_chart()
-    first, second = media(convert(chart, "c")), media(convert(chart, "c"))
+    first, second = png_part(convert(chart, "c")), png_part(convert(chart, "c"))
     assert first.data == second.data
     assert sha256(first) == sha256(second)
-    assert media(convert(chart.properties(title="Sales"), "c")).data != first.data
+    assert png_part(convert(chart.properties(title="Sales"), "c")).data != first.data
 
 
 def test_layered_and_concatenated_charts_are_drawn_whole() -> None:
@@ -71,7 +64,7 @@ def test_layered_and_concatenated_charts_are_drawn_whole() -> None:
     parts = convert((chart + chart.mark_line(color="red")) | chart, "both")
     assert isinstance(parts[0], TextPart)
     assert parts[0].text.startswith("@both: Altair HConcatChart, ")
-    width, height = image_size(media(parts).data) or (0, 0)
+    width, height = image_size(png_part(parts).data) or (0, 0)
     assert width > 400
     assert height >= 150
 
@@ -79,7 +72,7 @@ def test_layered_and_concatenated_charts_are_drawn_whole() -> None:
 def test_a_chart_larger_than_the_limits_is_drawn_smaller() -> None:
     parts = convert(bar_chart(2000, 1500), "big", limits=Limits(max_image=(400, 400)))
     assert parts[0] == TextPart("@big: Altair Chart, 2000×1500")
-    assert image_size(media(parts).data) == (400, 300)
+    assert image_size(png_part(parts).data) == (400, 300)
     assert downscaled(parts) == ["@big: downscaled from 2000×1500 to 400×300"]
 
 
@@ -103,7 +96,7 @@ def test_an_invalid_chart_is_one_line_naming_altair() -> None:
 
 def test_a_vega_lite_v5_output_is_drawn_with_vega_lite_5() -> None:
     parts = vega_spec_parts(V5_SPEC, "application/vnd.vegalite.v5+json", "@last", Limits())
-    image = media(parts)
+    image = png_part(parts)
     assert image.data == vlc.vegalite_to_png(V5_SPEC, vl_version="5.20", scale=1)
     size = image_size(image.data)
     assert size is not None
@@ -117,18 +110,18 @@ def test_altair_6_outputs_under_both_spellings_are_drawn() -> None:
     (mime,) = [m for m in bundle if m != "text/plain"]
     assert mime == "application/vnd.vegalite.v6.json"
     spec = json.loads(json.dumps(bundle[mime]))
-    expected = media(convert(chart, "c")).data
+    expected = png_part(convert(chart, "c")).data
     for spelling in (mime, "application/vnd.vegalite.v6+json"):
         parts = vega_spec_parts(spec, spelling, "@last (Out[4])", Limits())
         assert parts[0] == TextPart("@last (Out[4]): Vega-Lite chart, 200×150")
-        assert media(parts).data == expected
+        assert png_part(parts).data == expected
 
 
 def test_a_vega_output_is_drawn() -> None:
     vega = vlc.vegalite_to_vega(bar_chart().to_dict())
     parts = vega_spec_parts(vega, "application/vnd.vega.v6.json", "@last", Limits())
     assert parts[0] == TextPart("@last: Vega chart, 200×150")
-    assert image_size(media(parts).data) == (200, 150)
+    assert image_size(png_part(parts).data) == (200, 150)
 
 
 def test_outputs_that_are_not_vega_charts_are_one_line() -> None:

@@ -30,10 +30,10 @@ from traitlets import Instance, Unicode
 from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolFinished, ToolStarted
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import one_line
-from kimi_jupyter.render.live import Progress
+from kimi_jupyter.render.live import Progress, RunListener
 from kimi_jupyter.render.tool_panel import ToolPanels
 from kimi_jupyter.render.widget import Control
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
 
 # The execute-request metadata key the extension sets, and the live protocol it speaks.
 METADATA_KEY = "kimi_jupyter"
@@ -64,7 +64,7 @@ class LiveTurnWidget(w.DOMWidget):  # type: ignore[misc]
     tools = Instance(w.Box, allow_none=True).tag(sync=True, **w.widget_serialization)
 
 
-class LabLiveView:
+class LabLiveView(RunListener):
     """Streams one answer into a `LiveTurnWidget`; same listener contract as `LiveView`."""
 
     def __init__(
@@ -96,16 +96,6 @@ class LabLiveView:
             self._sent["note"] = note
 
     # -- the run's events --------------------------------------------------------------
-
-    def add(self, event: RunEvent) -> None:
-        if isinstance(event, RunEnded):
-            self.finish(event.status)
-        elif isinstance(event, RetryScheduled):
-            self.notify(event.text)
-        elif isinstance(event, ApprovalRequested | ApprovalSettled):
-            self._approval(event)
-        else:
-            self._stream_event(event)
 
     def _stream_event(self, event: Event) -> None:
         now = self._clock()

@@ -17,6 +17,34 @@ from kimi_jupyter.events import (
     Usage,
 )
 from kimi_jupyter.render.bundle import one_line, thinking_summary
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
+
+
+class RunListener:
+    """What a live view does with each of a run's events (`run.AnswerRun`): the end, a retry
+    notice, an approval asked or settled, or a stream event. The views say how."""
+
+    def add(self, event: RunEvent) -> None:
+        if isinstance(event, RunEnded):
+            self.finish(event.status)
+        elif isinstance(event, RetryScheduled):
+            self.notify(event.text)
+        elif isinstance(event, ApprovalRequested | ApprovalSettled):
+            self._approval(event)
+        else:
+            self._stream_event(event)
+
+    def finish(self, phase: str) -> None:
+        raise NotImplementedError
+
+    def notify(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _approval(self, event: ApprovalRequested | ApprovalSettled) -> None:
+        raise NotImplementedError
+
+    def _stream_event(self, event: Event) -> None:
+        raise NotImplementedError
 
 
 def text_freeze_point(text: str, start: int, max_tail: int = 800) -> int:

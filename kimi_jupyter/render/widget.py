@@ -27,9 +27,9 @@ from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import TOOL_CSS, one_line
 from kimi_jupyter.render.chunks import MarkdownChunker, Piece, PlainChunker
 from kimi_jupyter.render.html import HIGHLIGHT_CSS, HighlightBudget, render_markdown, render_text
-from kimi_jupyter.render.live import Progress
+from kimi_jupyter.render.live import Progress, RunListener
 from kimi_jupyter.render.tool_panel import ToolPanels
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
 
 PAGE = 8
 STAGE = 1024  # bytes of frozen HTML that get a widget of their own
@@ -150,7 +150,7 @@ class Control(Protocol):
     def answer(self, call_id: str, run: bool) -> bool: ...
 
 
-class LiveView:
+class LiveView(RunListener):
     """Streams one answer into widgets: status line, thinking pane, tool calls, answer, Stop.
 
     `add` takes the run's events (`run.RunEvent`); Stop and Run / Skip go to `control`.
@@ -198,16 +198,6 @@ class LiveView:
         )
         self.repaints = 0
         self.tools = ToolPanels(self._place_tools, layout, html_style)
-
-    def add(self, event: RunEvent) -> None:
-        if isinstance(event, RunEnded):
-            self.finish(event.status)
-        elif isinstance(event, RetryScheduled):
-            self.notify(event.text)
-        elif isinstance(event, ApprovalRequested | ApprovalSettled):
-            self._approval(event)
-        else:
-            self._stream_event(event)
 
     def _stream_event(self, event: Event) -> None:
         now = self._clock()
