@@ -265,6 +265,18 @@ class Session:
                         return
             self.exchanges.append(exchange)
 
+    def annotate(self, turn_id: str, **meta: Any) -> Turn | None:
+        """Add `meta` to the recorded turn `turn_id` (what a driver of the run keeps beside
+        the answer, like the agent's step records), so history, save and load show it.
+        The annotated turn, or None when no exchange holds that turn."""
+        with self.lock:
+            for i, exchange in enumerate(self.exchanges):
+                if exchange.turn.id == turn_id:
+                    turn = with_meta(exchange.turn, **meta)
+                    self.exchanges[i] = replace(exchange, turn=turn)
+                    return turn
+        return None
+
     def reset(self) -> None:
         with self.lock:
             self.exchanges.clear()

@@ -5,8 +5,10 @@ run's events become `delta`s (only what is new, coalesced to at most 20 messages
 so traffic grows linearly), `status` (retry notices), `tool_start`/`tool_end`, `confirm`
 and `confirm_end` (the run's approval policy: the first answer wins, a timeout skips, Stop
 skips), and finally `done` or `error`, which always comes. Every `@tool` function of the
-kernel is offered. Arguments and previews are the model's and the tool's text: the panel
-shows them as text, never as HTML. Every error is one line; the key never crosses.
+kernel is offered. Agent turns (`agent.NotebookAgent`) reach the notebook through a
+`CommLink` from `link()`: `agent_propose` out, the matching `agent_result` back in.
+Arguments and previews are the model's and the tool's text: the panel shows them as text,
+never as HTML. Every error is one line; the key never crosses.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, cast
 
+from kimi_jupyter.agent.link import CommLink
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part, Sessions
 from kimi_jupyter.errors import KimiError
@@ -23,9 +26,11 @@ from kimi_jupyter.events import ContentDelta, ReasoningDelta, ToolFinished, Tool
 from kimi_jupyter.options import AskOptions
 from kimi_jupyter.protocol import (
     PROTOCOL_VERSION,
+    AgentResultRequest,
     AskRequest,
     CallData,
     ErrorMessage,
+    ProtocolError,
     ToFrontend,
     ToKernel,
     ToolResultData,
@@ -57,6 +62,7 @@ class PanelServer:
     def __init__(self, send: Send, chat: Chat, gather: Gather) -> None:
         self._send, self._chat, self._gather = send, chat, gather
         self._runs: dict[str, AnswerRun] = {}
+        self._links: dict[str, CommLink] = {}
         self._lock = threading.Lock()
 
     @property
@@ -91,12 +97,39 @@ class PanelServer:
         elif message["type"] == "stop":
             if (run := self._run(message["id"])) is not None:
                 run.stop()
+            if (link := self._link(message["id"])) is not None:
+                link.release()
+        elif message["type"] == "agent_result":
+            self._agent_result(message)
         elif (run := self._run(message["id"])) is not None:  # confirm_reply
             run.answer(message["call_id"], message["run"])
 
     def _run(self, request_id: str) -> AnswerRun | None:
         with self._lock:
             return self._runs.get(request_id)
+
+    def _link(self, turn_id: str) -> CommLink | None:
+        with self._lock:
+            return self._links.get(turn_id)
+
+    def link(self, turn_id: str) -> CommLink:
+        """The notebook of agent turn `turn_id`, reached through this panel's comm."""
+        link = CommLink(self._send)
+        with self._lock:
+            self._links[turn_id] = link
+        return link
+
+    def unlink(self, turn_id: str) -> None:
+        with self._lock:
+            self._links.pop(turn_id, None)
+
+    def _agent_result(self, message: AgentResultRequest) -> None:
+        link = self._link(message["id"])
+        if link is None:
+            raise ProtocolError(
+                f"agent_result for agent turn {message['id']!r}, which is not running: ignored"
+            )
+        link.deliver(message)
 
     def _list_turns(self, name: str) -> None:
         session = self.sessions.get(name)
@@ -126,9 +159,11 @@ class PanelServer:
     def close(self) -> None:
         """The comm closed: nobody is left to answer, so every run's waiting call is skipped."""
         with self._lock:
-            runs = list(self._runs.values())
+            runs, links = list(self._runs.values()), list(self._links.values())
         for run in runs:
             run.approvals.release()
+        for link in links:
+            link.release()
 
 
 class _Relay:

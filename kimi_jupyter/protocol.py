@@ -8,6 +8,12 @@ Frontend → kernel: `hello` {version} → `sessions`; `list_turns` {session} �
 `ask` {id, session, prompt} → `start`, `delta`s, `status`, `tool_start`, `confirm`,
 `confirm_end`, `tool_end`, and at the end `done` or `error`; `stop` {id};
 `confirm_reply` {id, call_id, run}.
+
+Agent mode (DESIGN §5): the kernel sends `agent_propose` {id (the agent turn), step, tool,
+args, preview, needs_approval} for each notebook action; the frontend shows the approval
+card when `needs_approval` (its decision alone), carries the action out or not, and answers
+`agent_result` {id, step, status, cell_id?, source?, outputs?, cells?, message?}. Only the
+step that waits may be answered (`agent.link`).
 """
 
 from __future__ import annotations
@@ -57,8 +63,36 @@ class ConfirmReplyRequest(TypedDict):
     run: bool
 
 
+AgentStatus = Literal["done", "skipped", "edited_and_done", "failed", "stopped", "refused"]
+
+
+class _AgentResultFields(TypedDict):
+    type: Literal["agent_result"]
+    id: str
+    step: int
+    status: AgentStatus
+
+
+class AgentResultRequest(_AgentResultFields, total=False):
+    """How the frontend settled an `agent_propose`. `cell_id`: the cell inserted (or acted
+    on); `source`: the source actually used (edited before approval) or read; `outputs`:
+    nbformat output dicts (run, read); `cells`: the summaries `list_cells` asked for;
+    `message`: one line on why it failed or was refused."""
+
+    cell_id: str
+    source: str
+    outputs: list[dict[str, Any]]
+    cells: list[dict[str, Any]]
+    message: str
+
+
 ToKernel = Union[  # noqa: UP007 - read at run time by `parse`
-    HelloRequest, ListTurnsRequest, AskRequest, StopRequest, ConfirmReplyRequest
+    HelloRequest,
+    ListTurnsRequest,
+    AskRequest,
+    StopRequest,
+    ConfirmReplyRequest,
+    AgentResultRequest,
 ]
 
 # Kernel → frontend
@@ -162,6 +196,35 @@ class ErrorMessage(_ErrorFields, total=False):
     record: dict[str, Any] | None
 
 
+FrontendTool = Literal[
+    "list_cells", "read_cell", "insert_cell", "edit_cell", "delete_cell", "run_cell"
+]
+
+
+class AgentPreview(TypedDict, total=False):
+    """What the approval card shows, as far as the kernel knows it: for an insert the new
+    code; for an edit the old (as the agent last read it) and new source; for a run or a
+    delete the cell's source as last read. The frontend shows the document's own source
+    wherever it differs: the document is the truth."""
+
+    cell_id: str
+    index: int
+    cell_type: Literal["code", "markdown"]
+    source: str
+    old_source: str
+    new_source: str
+
+
+class AgentProposeMessage(TypedDict):
+    type: Literal["agent_propose"]
+    id: str
+    step: int
+    tool: FrontendTool
+    args: dict[str, Any]
+    preview: AgentPreview
+    needs_approval: bool
+
+
 ToFrontend = Union[  # noqa: UP007 - read at run time by `parse`
     SessionsMessage,
     TurnsMessage,
@@ -174,6 +237,7 @@ ToFrontend = Union[  # noqa: UP007 - read at run time by `parse`
     ToolEndMessage,
     DoneMessage,
     ErrorMessage,
+    AgentProposeMessage,
 ]
 
 Direction = Literal["to_kernel", "to_frontend"]

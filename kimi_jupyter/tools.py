@@ -43,6 +43,7 @@ __all__ = [
     "WEB_SEARCH",
     "Tool",
     "ToolDefinitionError",
+    "ToolReply",
     "Toolbox",
     "run_call",
     "tool",
@@ -196,6 +197,17 @@ def check_web_search(settings: Settings) -> None:
 
 
 @dataclass(frozen=True)
+class ToolReply:
+    """What a tool returns to decide its answer itself: `parts` go to the model as they are
+    (the tool has bounded them), `status` and `preview` go into the turn's record. The
+    notebook agent's tools answer this way (a skipped cell is `skipped`, not `ok`)."""
+
+    parts: tuple[Part, ...]
+    status: ToolStatus = "ok"
+    preview: str = ""
+
+
+@dataclass(frozen=True)
 class Outcome:
     """One call's result: the panel record and the tool message for the conversation."""
 
@@ -235,6 +247,8 @@ def run_call(
     except Exception as exc:  # noqa: BLE001 - the model gets any error; Ctrl-C still stops
         text = f"error: {call.name} raised {type(exc).__name__}: {exc}"
         return _outcome(call, step, "error", text, time.monotonic() - start)
+    if isinstance(value, ToolReply):
+        return _replied(call, step, value, time.monotonic() - start)
     return _converted(call, step, value, time.monotonic() - start)
 
 
@@ -274,6 +288,17 @@ def _converted(call: ToolCall, step: int, value: Any, duration: float) -> Outcom
         call.id, call.name, call.arguments, "ok", _short(preview, PREVIEW_CHARS), duration, step
     )
     return Outcome(result, Message("tool", content, tool_call_id=call.id, name=call.name))
+
+
+def _replied(call: ToolCall, step: int, reply: ToolReply, duration: float) -> Outcome:
+    texts = [p.text for p in reply.parts if isinstance(p, TextPart)]
+    content: str | tuple[Part, ...] = "\n".join(texts)
+    if len(texts) < len(reply.parts):  # media: the parts as they are, images in place
+        content = reply.parts
+    preview = _short(reply.preview or "\n".join(texts), PREVIEW_CHARS)
+    result = ToolResult(call.id, call.name, call.arguments, reply.status, preview, duration, step)
+    return Outcome(result, Message("tool", content or "(no result)", tool_call_id=call.id,
+                                   name=call.name))  # fmt: skip
 
 
 def _outcome(

@@ -23,6 +23,7 @@ CORE = [
     "kimi_jupyter.render.html",
     "kimi_jupyter.render.bundle",
     "kimi_jupyter.render.live",
+    "kimi_jupyter.agent",
 ]
 HEAVY = ("IPython", "ipywidgets", "ipykernel", "pandas", "polars", "matplotlib", "PIL", "numpy")
 # Chart libraries and what draws them (issue 15): imported only when a chart is mentioned.

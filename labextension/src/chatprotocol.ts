@@ -10,9 +10,15 @@
  * `confirm`, which waits for a `confirm_reply` until `timeout`; `confirm_end` says how the
  * question was settled, then `tool_end`; the next step's deltas follow. Arguments and
  * previews are the model's and the tool's text: shown as text only.
+ *
+ * Agent mode: for each notebook action of an agent turn the kernel sends `agent_propose`
+ * {id, step, tool, args, preview, needs_approval}; the frontend shows the approval card
+ * when asked (the approval is its decision alone), carries the action out or not, and
+ * answers `agent_result` for exactly that id and step. The kernel refuses any other.
  */
 
 import {
+  absentOr,
   arrayOf,
   Check,
   isBoolean,
@@ -69,12 +75,45 @@ export interface IConfirmReplyRequest {
   run: boolean;
 }
 
+/** How the frontend settled an agent step. */
+export type AgentStatus =
+  'done' | 'skipped' | 'edited_and_done' | 'failed' | 'stopped' | 'refused';
+
+/** Every `AgentStatus`. */
+export const AGENT_STATUSES: readonly AgentStatus[] = [
+  'done',
+  'skipped',
+  'edited_and_done',
+  'failed',
+  'stopped',
+  'refused'
+];
+
+/**
+ * Frontend → kernel: how step `step` of agent turn `id` was settled. `cell_id`: the cell
+ * inserted or acted on; `source`: the source actually used (edited before approval) or
+ * read; `outputs`: nbformat output objects (run, read); `cells`: the `list_cells`
+ * summaries; `message`: one line on why it failed or was refused.
+ */
+export interface IAgentResultRequest {
+  type: 'agent_result';
+  id: string;
+  step: number;
+  status: AgentStatus;
+  cell_id?: string;
+  source?: string;
+  outputs?: Record<string, unknown>[];
+  cells?: Record<string, unknown>[];
+  message?: string;
+}
+
 export type ChatRequest =
   | IHelloRequest
   | IListTurnsRequest
   | IAskRequest
   | IStopRequest
-  | IConfirmReplyRequest;
+  | IConfirmReplyRequest
+  | IAgentResultRequest;
 
 /** Kernel → frontend: reply to `hello`. */
 export interface ISessionsMessage {
@@ -188,6 +227,53 @@ export interface IErrorMessage {
   record?: unknown;
 }
 
+/** The notebook actions the frontend carries out for the agent (`inspect` stays in the kernel). */
+export type AgentTool =
+  | 'list_cells'
+  | 'read_cell'
+  | 'insert_cell'
+  | 'edit_cell'
+  | 'delete_cell'
+  | 'run_cell';
+
+/** Every `AgentTool`. */
+export const AGENT_TOOLS: readonly AgentTool[] = [
+  'list_cells',
+  'read_cell',
+  'insert_cell',
+  'edit_cell',
+  'delete_cell',
+  'run_cell'
+];
+
+/**
+ * What the approval card shows, as far as the kernel knows it: an insert's code, an
+ * edit's old (as the agent last read it) and new source, a run's or a delete's source as
+ * last read. Where the document's own source differs, the document is the truth.
+ */
+export interface IAgentPreview {
+  cell_id?: string;
+  index?: number;
+  cell_type?: 'code' | 'markdown';
+  source?: string;
+  old_source?: string;
+  new_source?: string;
+}
+
+/**
+ * Kernel → frontend: step `step` of agent turn `id` wants `tool(args)`. With
+ * `needs_approval` the user approves, skips or edits it first; answer `agent_result`.
+ */
+export interface IAgentProposeMessage {
+  type: 'agent_propose';
+  id: string;
+  step: number;
+  tool: AgentTool;
+  args: Record<string, unknown>;
+  preview: IAgentPreview;
+  needs_approval: boolean;
+}
+
 export type KernelChatMessage =
   | ISessionsMessage
   | ITurnsMessage
@@ -199,7 +285,8 @@ export type KernelChatMessage =
   | IConfirmEndMessage
   | IToolEndMessage
   | IDoneMessage
-  | IErrorMessage;
+  | IErrorMessage
+  | IAgentProposeMessage;
 
 /** A request for the kernel's sessions in this page's protocol. */
 export function helloRequest(): IHelloRequest {
@@ -221,6 +308,15 @@ const TOOL_RESULT = shape({
   preview: isString,
   duration: isNumber,
   step: isInteger
+});
+
+const AGENT_PREVIEW = shape({
+  cell_id: absentOr(isString),
+  index: absentOr(isInteger),
+  cell_type: absentOr(oneOf('code', 'markdown')),
+  source: absentOr(isString),
+  old_source: absentOr(isString),
+  new_source: absentOr(isString)
 });
 
 const KERNEL_SHAPES: Shapes<KernelChatMessage> = {
@@ -255,6 +351,14 @@ const KERNEL_SHAPES: Shapes<KernelChatMessage> = {
     id: optional(isString),
     message: isString,
     record: optional(isObject)
+  },
+  agent_propose: {
+    id: isString,
+    step: isInteger,
+    tool: oneOf(...AGENT_TOOLS),
+    args: isObject,
+    preview: AGENT_PREVIEW,
+    needs_approval: isBoolean
   }
 };
 
@@ -263,7 +367,17 @@ const REQUEST_SHAPES: Shapes<ChatRequest> = {
   list_turns: { session: isString },
   ask: { id: isString, session: isString, prompt: isString },
   stop: { id: isString },
-  confirm_reply: { id: isString, call_id: isString, run: isBoolean }
+  confirm_reply: { id: isString, call_id: isString, run: isBoolean },
+  agent_result: {
+    id: isString,
+    step: isInteger,
+    status: oneOf(...AGENT_STATUSES),
+    cell_id: absentOr(isString),
+    source: absentOr(isString),
+    outputs: absentOr(arrayOf(isObject)),
+    cells: absentOr(arrayOf(isObject)),
+    message: absentOr(isString)
+  }
 };
 
 /** Every kind the kernel sends (`KernelChatMessage['type']`). */

@@ -29,6 +29,13 @@ export const optional =
   v =>
     v === undefined || v === null || check(v);
 
+/** Absent, or passing `check`: unlike `optional`, `null` is refused (for fields the
+ * kernel types as "may be left out", never as "may be null"). */
+export const absentOr =
+  (check: Check): Check =>
+  v =>
+    v === undefined || check(v);
+
 /** An array whose items all pass `check`. */
 export const arrayOf =
   (check: Check): Check =>
