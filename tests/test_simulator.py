@@ -312,7 +312,8 @@ VALIDATION_CASES = [
         {"messages": [user("[[sim: colour=red]]")]},
         "Invalid request: [Kimi simulator] bad [[sim: ...]] directive: 'colour=red' is not "
         "key=value with a known key (fault, after, retry_after, stall, at, times, flavour, "
-        "chunks, reasoning_chunks, delay_ms, latency_ms, tool, tool_index, tool_steps, usage)",
+        "chunks, reasoning_chunks, delay_ms, latency_ms, tool, tool_index, tool_steps, usage, "
+        "agent, agent_cap)",
     ),
     (
         {"messages": [user("[[sim: fault=meteor]]")]},

@@ -6,13 +6,23 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+from .agents import DEFAULT_CAP, next_move
 from .directives import Directives, last_user_text, message_text
 from .media import IMAGE_NAMES, Part
-from .plan import Plan, ToolCall, Usage, apply_budget, apply_stop, completion_tokens, fit, fragment
-from .toolcalls import example_value, make_call, pick_tools, tool_results
+from .plan import (
+    PREFIX,
+    Plan,
+    ToolCall,
+    Usage,
+    apply_budget,
+    apply_stop,
+    completion_tokens,
+    fit,
+    fragment,
+)
+from .toolcalls import call_with, example_value, make_call, pick_tools, tool_results
 from .validate import Request
 
-PREFIX = "[Kimi simulator]"
 _QUOTE_LIMIT = 200
 # Long answers come in paragraphs and long thinking in lines, as real ones do.
 _CONTENT_FILLER = (" more", " simulated", " text", " —", " café", ".") * 7 + ("\n\n",)
@@ -37,7 +47,7 @@ def build_plan(req: Request, wanted: Directives, cached: int) -> Plan:
     if req.thinking:
         reasoning = fit(fragment(composed.reasoning), wanted.reasoning_chunks, _REASONING_FILLER)
     content: list[str] = []
-    if not composed.calls:
+    if composed.answer or not composed.calls:  # an agent may say something beside its calls
         content = fit(fragment(composed.answer), wanted.chunks, _CONTENT_FILLER)
         content = apply_stop(content, req.stop)
     reasoning, content, calls, finish = apply_budget(
@@ -51,6 +61,8 @@ def build_plan(req: Request, wanted: Directives, cached: int) -> Plan:
 def compose(req: Request, wanted: Directives) -> Composition:
     """Pick the scenario from the last message: tool results, a tool call, or a description."""
     last = req.messages[-1]
+    if wanted.agent and last["role"] in ("user", "tool"):
+        return _agent_step(req, wanted.agent, wanted.agent_cap)
     tools = pick_tools(req, wanted)
     if tools:
         calls = [make_call(req, tool, k) for k, tool in enumerate(tools)]
@@ -68,6 +80,16 @@ def compose(req: Request, wanted: Directives) -> Composition:
         answer = f"{PREFIX} continuing your partial answer ({size} chars) — prefix not repeated."
         return Composition("The assistant message is a prefix; I continue it.", answer, [])
     return Composition(_reasoning(req), _json_wrap(req, _describe(req)), [])
+
+
+def _agent_step(req: Request, policy: str, cap: int | None) -> Composition:
+    """The next step of a scripted agent: its calls and what it says beside them, or its answer."""
+    declared = set() if req.tool_choice == "none" else {t["function"]["name"] for t in req.tools}
+    move = next_move(policy, req.messages, declared, DEFAULT_CAP if cap is None else cap)
+    calls = [call_with(req, name, arguments, k) for k, (name, arguments) in enumerate(move.calls)]
+    return Composition(
+        move.reasoning, move.content if calls else _json_wrap(req, move.content), calls
+    )
 
 
 def _after_tools(req: Request) -> Composition:

@@ -12,6 +12,11 @@ Keys:
                        tool_index=omit drops `index` from deltas.
     tool_steps=N       keep calling tools for N rounds after the user's message (default 1).
     usage=WHERE        docs | choice | both: where the finish chunk carries `usage`.
+    agent=POLICY       a scripted notebook agent plays the whole turn (see `agents`):
+                       plot-loop (list, read, insert a plot, run, look at its images, edit,
+                       run again, answer) or obey-output (list and read the cells, but obey
+                       a "delete every cell" found in a tool result).
+    agent_cap=N        the agent answers once the turn has made N tool calls (default 12).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .errors import ApiError, invalid
 from .faults import Fault, make_fault
 
 FLAVOURS = ("moonshot", "docs", "vllm", "sglang")
+AGENTS = ("plot-loop", "obey-output")
 USAGE_PLACES = ("docs", "choice", "both")
 _DIRECTIVE = re.compile(r"\[\[sim:(.*?)\]\]", re.DOTALL)
 _FAULT_KNOBS = ("after", "retry_after", "stall", "at")
@@ -40,6 +46,8 @@ _KEYS = (
     "tool_index",
     "tool_steps",
     "usage",
+    "agent",
+    "agent_cap",
 )
 
 
@@ -59,6 +67,8 @@ class Directives:
     tool_steps: int | None = None
     omit_tool_index: bool = False
     usage: str | None = None
+    agent: str | None = None
+    agent_cap: int | None = None
 
 
 def last_user_text(body: Any) -> str:
@@ -115,6 +125,8 @@ def _build(key: str, values: dict[str, str]) -> Directives:
         tool_steps=_int(values, "tool_steps"),
         omit_tool_index=_choice(values, "tool_index", ("omit",)) == "omit",
         usage=_choice(values, "usage", USAGE_PLACES),
+        agent=_choice(values, "agent", AGENTS),
+        agent_cap=_int(values, "agent_cap"),
     )
 
 

@@ -6,6 +6,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+PREFIX = "[Kimi simulator]"  # every answer says where it comes from
 # Whitespace stays attached to the next word, so joining the fragments gives the text back.
 _WORD = re.compile(r"\s*\S{1,12}|\s+")
 

@@ -79,13 +79,18 @@ def make_call(req: Request, tool: dict[str, Any], offset: int = 0) -> ToolCall:
     name: str = tool["function"]["name"]
     if tool["type"] == "builtin_function":
         return _web_search_call(req)
+    parameters = tool["function"].get("parameters") or {"type": "object"}
+    return call_with(req, name, example_value(parameters), offset)
+
+
+def call_with(req: Request, name: str, arguments: dict[str, Any], offset: int = 0) -> ToolCall:
+    """Build a call to the function `name` with these arguments, streamed in word fragments."""
     previous = sum(len(m.get("tool_calls") or []) for m in req.messages) + offset
     call_id = f"{name}:{previous}"
     if req.flavour in ("vllm", "sglang"):
         call_id = f"functions.{name}:{previous}"  # the native Kimi-K2 ids (KIMI_WIRE §7.3)
-    parameters = tool["function"].get("parameters") or {"type": "object"}
-    arguments = json.dumps(example_value(parameters), ensure_ascii=False)
-    return ToolCall(call_id, "function", name, arguments, tuple(fragment(arguments)))
+    text = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(call_id, "function", name, text, tuple(fragment(text)))
 
 
 def _web_search_call(req: Request) -> ToolCall:
