@@ -1,11 +1,13 @@
 /** Jest runs the TypeScript unit tests in src/__tests__ under jsdom via ts-jest. */
 
 // ES modules the tests load from node_modules: marked (the parser JupyterLab uses, a dev
-// dependency), JupyterLab's math handling for Markdown and its HTML sanitizer.
+// dependency), JupyterLab's math handling for Markdown, its HTML sanitizer, and the
+// notebook's shared model (`YNotebook`, for the agent's executor and undo).
 const ES_MODULES = [
   'marked/',
   '@jupyterlab/rendermime/lib/latex',
-  '@jupyterlab/apputils/lib/sanitizer'
+  '@jupyterlab/apputils/lib/sanitizer',
+  '@jupyter/ydoc/'
 ];
 
 module.exports = {

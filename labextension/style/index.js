@@ -1,2 +1,3 @@
 import './base.css';
 import './chatpanel.css';
+import './agent.css';
