@@ -348,9 +348,11 @@ CHART_SIZES = {
     "Which region grows faster in @pfig?": (640, 400),  # Plotly: layout width × height
     "And what does the chart in @last show": (640, 400),  # fig.show(): drawn again
     "Are there outliers in @gg?": (500, 300),  # plotnine: figure_size (5, 3) at dpi 100
+    "What colours does @last use?": (1000, 600),  # as displayed: plotnine's retina PNG
     "What is the overall trend in @p?": (500, 300),  # Bokeh: the size on the page
     "Does @last have axis labels?": (500, 300),  # show(p) displayed JavaScript only
     "How do the two regions compare in @hv_plot?": (450, 300),  # hvPlot on Bokeh
+    "Is there a legend in @last?": (450, 300),  # displayed as JavaScript: drawn from the object
     "Summarize @splot.": (500, 300),  # seaborn objects: layout size (5, 3) at dpi 100
 }
 
