@@ -25,7 +25,8 @@ def register(
     def open_comm(comm: Any, _open_msg: dict[str, Any]) -> None:
         from kimi_jupyter.panel import PanelServer
 
-        server = PanelServer(lambda data: comm.send(dict(data)), chat_factory(), gather)
+        server = PanelServer(lambda data: comm.send(dict(data)), chat_factory(), gather,
+                             namespace=shell.user_ns)  # fmt: skip
         comm.on_msg(lambda msg: server.handle(msg["content"]["data"]))
         comm.on_close(lambda _msg: server.close())
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kimi_jupyter._record import Record
+from kimi_jupyter.agent.steps import StepRecord
 from kimi_jupyter.context import describe
 from kimi_jupyter.conversation import (
     Exchange,
@@ -78,11 +79,30 @@ def history(sessions: Sessions, name: str) -> dict[str, str]:
         lines.append(
             f"  {i}. [{exchange.turn.status}] {_first_line(exchange.prompt)} ({tokens}{extra})"
         )
+        lines.extend(_agent_lines(exchange.turn))
     bundle = _bundle(lines)
     thumbnails = "".join(_thumbnails(e.prompt) for e in session.exchanges)
     if thumbnails:
         bundle["text/html"] += f"<div class='kimi-history-media'>{thumbnails}</div>"
     return bundle
+
+
+def _agent_lines(turn: Turn) -> list[str]:
+    """An agent turn's steps (`turn.meta["agent"]`), one line each: which cell each tool
+    acted on, and whether it was done, skipped, refused or stopped."""
+    agent = turn.meta.get("agent")
+    if not isinstance(agent, dict):
+        return []
+    try:
+        steps = [StepRecord.from_json(step) for step in agent.get("steps") or []]
+    except KimiError as exc:
+        return [f"     agent steps unreadable: {exc}"]
+    lines = [f"     agent turn, mode {agent.get('mode', '?')}: {len(steps)} step(s)"]
+    for step in steps:
+        cell = f" {step.cell_id}" if step.cell_id else ""
+        why = f" ({step.message[:60]})" if step.message and step.status != "done" else ""
+        lines.append(f"     {step.step}. {step.tool}{cell}: {step.status}{why}")
+    return lines
 
 
 def _thumbnails(message: Message) -> str:

@@ -5,8 +5,10 @@ run's events become `delta`s (only what is new, coalesced to at most 20 messages
 so traffic grows linearly), `status` (retry notices), `tool_start`/`tool_end`, `confirm`
 and `confirm_end` (the run's approval policy: the first answer wins, a timeout skips, Stop
 skips), and finally `done` or `error`, which always comes. Every `@tool` function of the
-kernel is offered. Agent turns (`agent.NotebookAgent`) reach the notebook through a
-`CommLink` from `link()`: `agent_propose` out, the matching `agent_result` back in.
+kernel is offered. An `agent_ask` is a `NotebookAgent` turn with the same listener, its
+id the turn's: it reaches the notebook through a `CommLink` on this comm (`agent_propose`
+out, the matching `agent_result` back in) and `inspect`s the kernel's namespace; `stop`
+and the comm's close end it where it is (stopped, what it did kept).
 Arguments and previews are the model's and the tool's text: the panel shows them as text,
 never as HTML. Every error is one line; the key never crosses.
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast
 
 from kimi_jupyter.agent.link import CommLink
+from kimi_jupyter.agent.loop import NotebookAgent
+from kimi_jupyter.agent.modes import StepBudget
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part, Sessions
 from kimi_jupyter.errors import KimiError
@@ -26,6 +30,7 @@ from kimi_jupyter.events import ContentDelta, ReasoningDelta, ToolFinished, Tool
 from kimi_jupyter.options import AskOptions
 from kimi_jupyter.protocol import (
     PROTOCOL_VERSION,
+    AgentAskRequest,
     AgentResultRequest,
     AskRequest,
     CallData,
@@ -57,12 +62,17 @@ Gather = Callable[[str], list[Part]]
 
 
 class PanelServer:
-    """Answers one comm's messages; `gather` turns a prompt's @mentions into parts."""
+    """Answers one comm's messages; `gather` turns a prompt's @mentions into parts, and
+    `namespace` (the kernel's user namespace) is where an agent's `inspect` looks."""
 
-    def __init__(self, send: Send, chat: Chat, gather: Gather) -> None:
+    def __init__(
+        self, send: Send, chat: Chat, gather: Gather, *, namespace: Mapping[str, Any] | None = None
+    ) -> None:
         self._send, self._chat, self._gather = send, chat, gather
+        self._namespace: Mapping[str, Any] = namespace if namespace is not None else {}
         self._runs: dict[str, AnswerRun] = {}
         self._links: dict[str, CommLink] = {}
+        self._agents: dict[str, NotebookAgent] = {}
         self._lock = threading.Lock()
 
     @property
@@ -94,15 +104,25 @@ class PanelServer:
             self._list_turns(message["session"] or self._chat.session_name)
         elif message["type"] == "ask":
             self._ask(message)
+        elif message["type"] == "agent_ask":
+            self._agent_ask(message)
         elif message["type"] == "stop":
-            if (run := self._run(message["id"])) is not None:
-                run.stop()
-            if (link := self._link(message["id"])) is not None:
-                link.release()
+            self._stop(message["id"])
         elif message["type"] == "agent_result":
             self._agent_result(message)
         elif (run := self._run(message["id"])) is not None:  # confirm_reply
             run.answer(message["call_id"], message["run"])
+
+    def _stop(self, request_id: str) -> None:
+        with self._lock:
+            agent = self._agents.get(request_id)
+            run, link = self._runs.get(request_id), self._links.get(request_id)
+        if agent is not None:
+            agent.stop()  # the run's stop, and the step waiting on the link released
+        elif run is not None:
+            run.stop()
+        if link is not None:
+            link.release()
 
     def _run(self, request_id: str) -> AnswerRun | None:
         with self._lock:
@@ -140,26 +160,50 @@ class PanelServer:
         self._send({"type": "turns", "session": name, "turns": turns})
 
     def _ask(self, message: AskRequest) -> None:
-        request_id, prompt = message["id"], message["prompt"].strip()
-        session = message["session"] or self._chat.session_name
-        if not prompt:
-            raise KimiError("write a question first")
-        parts = self._gather(prompt)  # in the kernel's main thread: it reads the namespace
+        request_id, session, prompt, parts = self._question(message)
         run = AnswerRun(self._chat, prompt, *parts, session=session,
                         options=AskOptions(tools=True))  # fmt: skip
         with self._lock:
             self._runs[request_id] = run
         self._send({"type": "start", "id": request_id, "session": session})
-        run.start(_Relay(request_id, session, self._send, lambda: self._forget(request_id)).add)
+        run.start(self._relay(request_id, session))
+
+    def _agent_ask(self, message: AgentAskRequest) -> None:
+        budget = StepBudget(message["cap"]) if "cap" in message else StepBudget()
+        request_id, session, prompt, parts = self._question(message)
+        agent = NotebookAgent(self._chat, prompt, *parts, frontend=self.link(request_id),
+                              mode=message["mode"], budget=budget, namespace=self._namespace,
+                              session=session, turn_id=request_id)  # fmt: skip
+        with self._lock:
+            self._runs[request_id], self._agents[request_id] = agent.run, agent
+        self._send({"type": "start", "id": request_id, "session": session})
+        agent.start(self._relay(request_id, session))
+
+    def _question(self, message: AskRequest | AgentAskRequest) -> tuple[str, str, str, list[Part]]:
+        """The id, session, prompt and gathered parts of an `ask` or `agent_ask`."""
+        prompt = message["prompt"].strip()
+        if not prompt:
+            raise KimiError("write a question first")
+        parts = self._gather(prompt)  # in the kernel's main thread: it reads the namespace
+        return message["id"], message["session"] or self._chat.session_name, prompt, parts
+
+    def _relay(self, request_id: str, session: str) -> Callable[[RunEvent], None]:
+        return _Relay(request_id, session, self._send, lambda: self._forget(request_id)).add
 
     def _forget(self, request_id: str) -> None:
         with self._lock:
             self._runs.pop(request_id, None)
+            self._agents.pop(request_id, None)
+            self._links.pop(request_id, None)
 
     def close(self) -> None:
-        """The comm closed: nobody is left to answer, so every run's waiting call is skipped."""
+        """The comm closed: nobody is left to answer, so every run's waiting call is skipped
+        and every agent turn stops where it is (the notebook it acted on is out of reach)."""
         with self._lock:
             runs, links = list(self._runs.values()), list(self._links.values())
+            agents = list(self._agents.values())
+        for agent in agents:
+            agent.stop()
         for run in runs:
             run.approvals.release()
         for link in links:

@@ -9,11 +9,13 @@ Frontend → kernel: `hello` {version} → `sessions`; `list_turns` {session} �
 `confirm_end`, `tool_end`, and at the end `done` or `error`; `stop` {id};
 `confirm_reply` {id, call_id, run}.
 
-Agent mode (DESIGN §5): the kernel sends `agent_propose` {id (the agent turn), step, tool,
-args, preview, needs_approval} for each notebook action; the frontend shows the approval
-card when `needs_approval` (its decision alone), carries the action out or not, and answers
-`agent_result` {id, step, status, cell_id?, source?, outputs?, cells?, message?}. Only the
-step that waits may be answered (`agent.link`).
+Agent mode (DESIGN §5): `agent_ask` {id, session, prompt, mode, cap?} starts agent turn
+`id`, answered as `ask` is, plus an `agent_propose` {id, step, tool, args, preview,
+needs_approval} for each notebook action; `auto` is only ever a request's explicit choice.
+The frontend shows the approval card when `needs_approval` (its decision alone), carries
+the action out or not, and answers `agent_result` {id, step, status, cell_id?, source?,
+outputs?, cells?, message?}. Only the step that waits may be answered (`agent.link`);
+`stop` {id} ends the turn and releases that step.
 """
 
 from __future__ import annotations
@@ -63,6 +65,24 @@ class ConfirmReplyRequest(TypedDict):
     run: bool
 
 
+AgentMode = Literal["ask", "ask_run_delete", "auto"]
+
+
+class _AgentAskFields(TypedDict):
+    type: Literal["agent_ask"]
+    id: str
+    session: str
+    prompt: str
+    mode: AgentMode
+
+
+class AgentAskRequest(_AgentAskFields, total=False):
+    """Answer `prompt` as an agent turn `id` in `session`: the notebook tools, each change
+    approved as `mode` asks, at most `cap` actions (default 20)."""
+
+    cap: int
+
+
 AgentStatus = Literal["done", "skipped", "edited_and_done", "failed", "stopped", "refused"]
 
 
@@ -92,6 +112,7 @@ ToKernel = Union[  # noqa: UP007 - read at run time by `parse`
     AskRequest,
     StopRequest,
     ConfirmReplyRequest,
+    AgentAskRequest,
     AgentResultRequest,
 ]
 

@@ -1,14 +1,22 @@
-"""Test helpers: recorded wire samples, and MockTransport responses split at awkward places."""
+"""Test helpers: recorded wire samples, MockTransport responses split at awkward places, and
+the lab panel's side of the chat comm for tests against a real kernel."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import queue
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from kimi_jupyter._comm import TARGET
 from kimi_jupyter.client import KimiClient
 from kimi_jupyter.config import Settings
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
@@ -106,3 +114,60 @@ def pixels(part: MediaPart) -> tuple[int, int]:
 
     size: tuple[int, int] = Image.open(io.BytesIO(part.data)).size
     return size
+
+
+@contextmanager
+def simulated_kernel(base_url: str, key: str, setup: str) -> Iterator[Any]:
+    """A real python3 kernel whose Kimi is the simulator at `base_url`, after running
+    `%load_ext kimi_jupyter` and `setup`; yields its `jupyter_client` client."""
+    from jupyter_client.manager import start_new_kernel
+
+    env = {**os.environ, "KIMI_BASE_URL": base_url, "KIMI_API_KEY": key}
+    manager, client = start_new_kernel(kernel_name="python3", env=env)
+    try:
+        reply = client.execute_interactive(f"%load_ext kimi_jupyter\n{setup}",
+                                           store_history=False, timeout=60)  # fmt: skip
+        assert reply["content"]["status"] == "ok"
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+class Panel:
+    """A comm opened from the client side (a `jupyter_client` kernel client), as the lab
+    panel opens it. `received` keeps this comm's messages in order."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.comm_id = client, uuid.uuid4().hex
+        self.received: list[dict[str, Any]] = []
+        self._send("comm_open", {"comm_id": self.comm_id, "target_name": TARGET, "data": {}})
+
+    def _send(self, msg_type: str, content: dict[str, Any]) -> None:
+        self.client.shell_channel.send(self.client.session.msg(msg_type, content))
+
+    def send(self, data: dict[str, Any]) -> None:
+        self._send("comm_msg", {"comm_id": self.comm_id, "data": data})
+
+    def close(self) -> None:
+        self._send("comm_close", {"comm_id": self.comm_id, "data": {}})
+
+    def receive(self, timeout: float = 0.5) -> bool:
+        """Read one iopub message; True when it was one of this comm's (now in `received`)."""
+        try:
+            msg = self.client.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            return False
+        if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == self.comm_id:
+            self.received.append(msg["content"]["data"])
+            return True
+        return False
+
+    def wait_for(self, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.received:
+                if predicate(message):
+                    return message
+            self.receive()
+        raise AssertionError(f"no matching message; got {self.received[-5:]}")

@@ -2,67 +2,23 @@
 
 from __future__ import annotations
 
-import queue
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_client.manager import start_new_kernel
 
-from kimi_jupyter._comm import TARGET
 from kimi_jupyter.simulator import Simulator
+
+from helpers import Panel, simulated_kernel
 
 KEY = "sk-panel-comm-test-key"
 
 
-class Panel:
-    """A comm opened from the client side, as the lab panel opens it."""
-
-    def __init__(self, client: Any) -> None:
-        self.client, self.comm_id = client, uuid.uuid4().hex
-        self.received: list[dict[str, Any]] = []
-        self._send("comm_open", {"comm_id": self.comm_id, "target_name": TARGET, "data": {}})
-
-    def _send(self, msg_type: str, content: dict[str, Any]) -> None:
-        self.client.shell_channel.send(self.client.session.msg(msg_type, content))
-
-    def send(self, data: dict[str, Any]) -> None:
-        self._send("comm_msg", {"comm_id": self.comm_id, "data": data})
-
-    def wait_for(self, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in self.received:
-                if predicate(message):
-                    return message
-            try:
-                msg = self.client.get_iopub_msg(timeout=0.5)
-            except queue.Empty:
-                continue
-            if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == self.comm_id:
-                self.received.append(msg["content"]["data"])
-        raise AssertionError(f"no matching message; got {self.received[-5:]}")
-
-
 @pytest.fixture(scope="module")
 def panel_kernel() -> Iterator[tuple[Simulator, Any]]:
-    with Simulator(api_key=KEY) as sim:
-        import os
-
-        env = {**os.environ, "KIMI_BASE_URL": sim.base_url, "KIMI_API_KEY": KEY}
-        manager, client = start_new_kernel(kernel_name="python3", env=env)
-        try:
-            reply = client.execute_interactive(
-                "%load_ext kimi_jupyter\nimport pandas as pd\ndf = pd.DataFrame({'x': [1, 2]})",
-                store_history=False, timeout=60,
-            )  # fmt: skip
-            assert reply["content"]["status"] == "ok"
-            yield sim, client
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+    setup = "import pandas as pd\ndf = pd.DataFrame({'x': [1, 2]})"
+    with Simulator(api_key=KEY) as sim, simulated_kernel(sim.base_url, KEY, setup) as client:
+        yield sim, client
 
 
 def test_hello_lists_sessions(panel_kernel: tuple[Simulator, Any]) -> None:

@@ -57,6 +57,25 @@ def server() -> tuple[PanelServer, list[dict[str, Any]]]:
         ({"type": "stop", "id": 3}, "malformed 'stop' message: id must be a string"),
         ({"type": "hello", "version": 99}, "this kernel's kimi-jupyter speaks protocol v1"),
         ({"type": "ask", "id": "q", "session": "s", "prompt": "  "}, "write a question first"),
+        (
+            {"type": "agent_ask", "id": "a", "session": "s", "prompt": "go"},
+            "malformed 'agent_ask' message: mode is missing",
+        ),
+        (
+            {
+                "type": "agent_ask",
+                "id": "a",
+                "session": "s",
+                "prompt": "go",
+                "mode": "ask",
+                "cap": 0,
+            },
+            "the step cap must be a positive whole number, not 0",
+        ),
+        (
+            {"type": "agent_ask", "id": "a", "session": "s", "prompt": " ", "mode": "auto"},
+            "write a question first",
+        ),
     ],
 )
 def test_the_server_answers_what_does_not_fit_with_one_line(data: object, message: str) -> None:

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from kimi_jupyter import commands
+from kimi_jupyter.agent import StepRecord
 from kimi_jupyter.config import Settings
 from kimi_jupyter.conversation import (
     Exchange,
@@ -266,3 +267,42 @@ def test_from_json_rejects_wrong_types_in_one_line(record: Any, message: str) ->
         Turn.from_json(record)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
+
+
+def agent_turn() -> Exchange:
+    records = [
+        StepRecord(1, "list_cells", {}, "done"),
+        StepRecord(2, "insert_cell", {"index": 1, "source": "plot()"}, "done", "new-1"),
+        StepRecord(3, "delete_cell", {"cell_id": "c1"}, "skipped", "c1"),
+        StepRecord(4, "run_cell", {"cell_id": "new-1"}, "refused", "new-1", "the step cap"),
+    ]
+    agent = {"id": "a1", "mode": "ask", "cap": 3, "steps": [r.to_json() for r in records]}
+    turn = Turn(answer="Plotted.", meta={"steps": 5, "agent": agent})
+    return Exchange(Message("user", "Plot it"), turn)
+
+
+def test_an_agent_turns_steps_survive_save_and_load_and_show_in_history(tmp_path: Path) -> None:
+    sessions = Sessions()
+    sessions.new("agent").record(agent_turn())
+    path = tmp_path / "agent.ipynb"
+    commands.save(sessions, "agent", str(path))
+    restored = Sessions()
+    commands.load(restored, "agent", str(path))
+    assert restored.get("agent").exchanges == sessions.get("agent").exchanges
+    shown = commands.history(restored, "agent")["text/plain"]
+    assert shown == commands.history(sessions, "agent")["text/plain"]
+    assert shown.splitlines()[2:] == [
+        "     agent turn, mode ask: 4 step(s)",
+        "     1. list_cells: done",
+        "     2. insert_cell new-1: done",
+        "     3. delete_cell c1: skipped",
+        "     4. run_cell new-1: refused (the step cap)",
+    ]
+
+
+def test_an_unreadable_agent_record_is_one_line_in_history() -> None:
+    sessions = Sessions()
+    turn = Turn(answer="x", meta={"agent": {"mode": "ask", "steps": [{"step": "one"}]}})
+    sessions.new("agent").record(Exchange(Message("user", "go"), turn))
+    last = commands.history(sessions, "agent")["text/plain"].splitlines()[-1]
+    assert last.startswith("     agent steps unreadable: ")

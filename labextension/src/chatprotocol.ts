@@ -11,7 +11,9 @@
  * question was settled, then `tool_end`; the next step's deltas follow. Arguments and
  * previews are the model's and the tool's text: shown as text only.
  *
- * Agent mode: for each notebook action of an agent turn the kernel sends `agent_propose`
+ * Agent mode: `agent_ask` {id, session, prompt, mode, cap?} starts agent turn `id`, which
+ * streams as an `ask` does; `auto` is only ever sent when the user chose it for the request.
+ * For each notebook action of an agent turn the kernel sends `agent_propose`
  * {id, step, tool, args, preview, needs_approval}; the frontend shows the approval card
  * when asked (the approval is its decision alone), carries the action out or not, and
  * answers `agent_result` for exactly that id and step. The kernel refuses any other.
@@ -75,6 +77,30 @@ export interface IConfirmReplyRequest {
   run: boolean;
 }
 
+/** How much the agent may do unasked: every change, only runs and deletes, or nothing. */
+export type AgentMode = 'ask' | 'ask_run_delete' | 'auto';
+
+/** Every `AgentMode`, the default (`ask`) first. */
+export const AGENT_MODES: readonly AgentMode[] = [
+  'ask',
+  'ask_run_delete',
+  'auto'
+];
+
+/**
+ * Frontend → kernel: answer `prompt` in `session` as agent turn `id` (the id `stop` and
+ * every `agent_propose` of the turn carry), approving as `mode` asks, at most `cap`
+ * notebook actions (the kernel's default cap when absent).
+ */
+export interface IAgentAskRequest {
+  type: 'agent_ask';
+  id: string;
+  session: string;
+  prompt: string;
+  mode: AgentMode;
+  cap?: number;
+}
+
 /** How the frontend settled an agent step. */
 export type AgentStatus =
   'done' | 'skipped' | 'edited_and_done' | 'failed' | 'stopped' | 'refused';
@@ -113,6 +139,7 @@ export type ChatRequest =
   | IAskRequest
   | IStopRequest
   | IConfirmReplyRequest
+  | IAgentAskRequest
   | IAgentResultRequest;
 
 /** Kernel → frontend: reply to `hello`. */
@@ -368,6 +395,13 @@ const REQUEST_SHAPES: Shapes<ChatRequest> = {
   ask: { id: isString, session: isString, prompt: isString },
   stop: { id: isString },
   confirm_reply: { id: isString, call_id: isString, run: isBoolean },
+  agent_ask: {
+    id: isString,
+    session: isString,
+    prompt: isString,
+    mode: oneOf(...AGENT_MODES),
+    cap: absentOr(isInteger)
+  },
   agent_result: {
     id: isString,
     step: isInteger,
