@@ -27,6 +27,8 @@ export interface IChatConnectionOptions {
   wanted?: () => boolean;
   /** Called when `context`, `isConnecting` or `isConnected` change. */
   changed?: () => void;
+  /** Hears every message from the kernel first (the agent's proposals). */
+  received?: (data: unknown) => void;
 }
 
 export class ChatConnection {
@@ -35,6 +37,7 @@ export class ChatConnection {
     this._trans = options.trans ?? untranslated;
     this._wanted = options.wanted ?? (() => true);
     this._changed = options.changed ?? (() => undefined);
+    this._received = options.received ?? (() => undefined);
   }
 
   /** The session context followed, or `null`. */
@@ -138,6 +141,7 @@ export class ChatConnection {
     if (client !== this._client) {
       return;
     }
+    this._received(data);
     for (const request of this._model.apply(data)) {
       client.send(request);
     }
@@ -208,6 +212,7 @@ export class ChatConnection {
   private readonly _trans: ITranslate;
   private readonly _wanted: () => boolean;
   private readonly _changed: () => void;
+  private readonly _received: (data: unknown) => void;
   private _context: ISessionContext | null = null;
   private _client: KernelChatClient | null = null;
   private _connecting = false;

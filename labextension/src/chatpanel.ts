@@ -17,6 +17,8 @@ import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { AgentController, IAgentTarget } from './agent/controller';
+import { AgentSwitch } from './agent/panelview';
 import { ChatConnection } from './chatconnection';
 import { ChatEmptyState } from './chatempty';
 import { ChatPanelModel } from './chatmodel';
@@ -25,6 +27,7 @@ import { ChatTurnList } from './chatturnlist';
 import { ChatTurnView } from './chatturnview';
 import { ITranslate, untranslated } from './turn';
 
+export { notebookTarget } from './agent/runner';
 export { sessionContextOf } from './chatconnection';
 
 /** What the panel needs from JupyterLab. */
@@ -36,6 +39,8 @@ export interface IChatPanelOptions {
 
 export class KimiChatPanel extends Panel {
   readonly model: ChatPanelModel;
+  /** Agent mode for the bound notebook. */
+  readonly agent: AgentController;
 
   constructor(options: IChatPanelOptions) {
     super();
@@ -45,12 +50,24 @@ export class KimiChatPanel extends Panel {
       model: this.model,
       trans,
       wanted: () => this.isVisible,
-      changed: () => this._render()
+      changed: () => this._render(),
+      received: data => this.agent.receive(data)
     });
+    this.agent = new AgentController({
+      send: request => this._connection.send(request),
+      trans
+    });
+    this._agentSwitch = new AgentSwitch(settings => {
+      this.agent.setSettings(settings);
+      this._render();
+    }, trans);
     this._turns = new ChatTurnList(
       () =>
-        new ChatTurnView(options.rendermime, trans, (callId, run) =>
-          this.confirmTool(callId, run)
+        new ChatTurnView(
+          options.rendermime,
+          trans,
+          (callId, run) => this.confirmTool(callId, run),
+          turn => this.agent.viewOf(turn.id)
         ),
       following => {
         this._jump.hidden = following;
@@ -60,6 +77,7 @@ export class KimiChatPanel extends Panel {
     this.addClass('jp-KimiChat');
     this.title.caption = trans.__('Kimi');
     this.addWidget(new Widget({ node: this._header() }));
+    this.addWidget(new Widget({ node: this._agentSwitch.node }));
     this.addWidget(this._empty);
     this.addWidget(this._turns);
     this.addWidget(new Widget({ node: this._jumpBar() }));
@@ -68,9 +86,17 @@ export class KimiChatPanel extends Panel {
     this._render();
   }
 
-  /** Follow the notebook whose session context is `context` (`null`: none). */
-  bind(context: ISessionContext | null, label = ''): void {
+  /**
+   * Follow the notebook whose session context is `context` (`null`: none); `agent`: what
+   * agent mode acts on in it (none: agent mode is off).
+   */
+  bind(
+    context: ISessionContext | null,
+    label = '',
+    agent: IAgentTarget | null = null
+  ): void {
     if (context !== this._connection.context) {
+      this.agent.bind(agent);
       this._label = label;
       this._connection.bind(context);
     }
@@ -79,7 +105,7 @@ export class KimiChatPanel extends Panel {
   /** Ask what is in the input box; the answer is followed as it streams. */
   ask(): void {
     const request = this.model.ask(this._input.value);
-    if (request && this._connection.send(request)) {
+    if (request && this._connection.send(this.agent.ask(request))) {
       this._input.value = '';
       this._turns.jumpToLatest();
     }
@@ -117,6 +143,7 @@ export class KimiChatPanel extends Panel {
   /** Stop the answer that is streaming. */
   stop(): void {
     const request = this.model.stop();
+    this.agent.stop(this.model.pendingId);
     if (request) {
       this._connection.send(request);
     }
@@ -210,6 +237,8 @@ export class KimiChatPanel extends Panel {
       this._label || this._trans.__('No notebook');
     this._notebookLabel.title = this._label;
     this._renderSessions(connected);
+    this.agent.sync(model.pendingId);
+    this._agentSwitch.show(this.agent.settings, this.agent.target !== null);
     const context = this._connection.context;
     this._empty.setKernel(context ? context.kernelDisplayName : null);
     this._empty.setHidden(model.turns.length > 0);
@@ -247,6 +276,7 @@ export class KimiChatPanel extends Panel {
   private readonly _connection: ChatConnection;
   private readonly _turns: ChatTurnList<ChatTurnView>;
   private readonly _empty: ChatEmptyState;
+  private readonly _agentSwitch: AgentSwitch;
   private _quietActivation = false;
   private _label = '';
   private _notebookLabel = document.createElement('span');

@@ -13,11 +13,15 @@ import type { ConfirmHandler } from './toolview';
 import { ITranslate, parseTurn } from './turn';
 import { turnContext } from './turncontext';
 
+/** The extra content of a turn shown under its prompt (an agent turn's steps), or `null`. */
+export type TurnExtra = (turn: IChatTurn) => HTMLElement | null;
+
 export class ChatTurnView extends Widget {
   constructor(
     private readonly _rendermime: IRenderMimeRegistry,
     private readonly _trans: ITranslate,
-    private readonly _onConfirm?: ConfirmHandler
+    private readonly _onConfirm?: ConfirmHandler,
+    private readonly _extra?: TurnExtra
   ) {
     super();
     this.addClass('jp-KimiChat-turn');
@@ -34,6 +38,7 @@ export class ChatTurnView extends Widget {
     this._turn = turn;
     this._prompt.textContent = turn.prompt;
     this.node.dataset.state = turn.state;
+    this._showExtra(turn);
     if (turn.record !== undefined && turn.state !== 'streaming') {
       this._showRecord(turn);
     } else {
@@ -44,6 +49,15 @@ export class ChatTurnView extends Widget {
   /** The record's view once it is rendered (a promise: `view.ts` loads on demand). */
   get rendered(): Promise<void> {
     return this._rendered;
+  }
+
+  /** The turn's extra content, right under the prompt, once it has one. */
+  private _showExtra(turn: IChatTurn): void {
+    const node = this._extraWidget ? null : this._extra?.(turn);
+    if (node) {
+      this._extraWidget = new Widget({ node });
+      (this.layout as PanelLayout).insertWidget(1, this._extraWidget);
+    }
   }
 
   /** The streaming answer, as untrusted Markdown re-rendered at most every 250 ms. */
@@ -97,5 +111,6 @@ export class ChatTurnView extends Widget {
   private _prompt = document.createElement('div');
   private _live: LiveTurn | null = null;
   private _recordView: Widget | null = null;
+  private _extraWidget: Widget | null = null;
   private _rendered: Promise<void> = Promise.resolve();
 }

@@ -7,14 +7,18 @@ import {
   IEditorExtensionRegistry,
   IEditorLanguageRegistry
 } from '@jupyterlab/codemirror';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { Widget } from '@lumino/widgets';
 
 // The sidebar tab must exist at start-up and follow focus from then on.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { KimiChatPanel, sessionContextOf } from './chatpanel';
+import { KimiChatPanel, notebookTarget, sessionContextOf } from './chatpanel';
 import { kimiIcon } from './icons';
 
 // Activation hands the turn view its code inserter at once (and the module is small).
@@ -109,7 +113,11 @@ const chatPanel: JupyterFrontEndPlugin<void> = {
     const follow = (widget: Widget | null | undefined) => {
       const context = sessionContextOf(widget);
       if (context) {
-        panel.bind(context, widget?.title.label ?? '');
+        const agent =
+          widget instanceof NotebookPanel
+            ? notebookTarget(widget, NotebookActions)
+            : null;
+        panel.bind(context, widget?.title.label ?? '', agent);
       }
     };
     follow(app.shell.currentWidget);

@@ -6,9 +6,15 @@
  * Only type imports from `@jupyterlab/notebook`: `index.ts` hands in `NotebookActions`.
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
-import type { Notebook, NotebookActions } from '@jupyterlab/notebook';
+import type {
+  Notebook,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 
+import type { IAgentTarget } from './controller';
 import type { ICellRunner } from './executor';
+import { TOUCHED_CLASS } from './panelview';
 
 /** The one action the runner needs. */
 export type RunCellsAction = Pick<typeof NotebookActions, 'runCells'>;
@@ -32,6 +38,27 @@ export function notebookRunner(
         notebook.mode = 'edit';
       }
       return done;
+    }
+  };
+}
+
+/** The agent's target for a notebook panel: its shared model, runner and cell marks. */
+export function notebookTarget(
+  panel: NotebookPanel,
+  actions: RunCellsAction
+): IAgentTarget {
+  const notebook = panel.content;
+  return {
+    key: panel.sessionContext,
+    notebook: panel.context.model.sharedModel,
+    runner: notebookRunner(notebook, panel.sessionContext, actions),
+    mark(ids: readonly string[], on: boolean): void {
+      const wanted = new Set(ids);
+      for (const cell of notebook.widgets) {
+        if (wanted.has(cell.model.id)) {
+          cell.toggleClass(TOUCHED_CLASS, on);
+        }
+      }
     }
   };
 }
