@@ -8,11 +8,12 @@ simulator quotes prompts in escaped form, so its own answers never contain one).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 from pages import open_notebook, screenshot, write_notebook
+from panelpages import turn_record
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -37,28 +38,10 @@ SOURCES_JS = (
 )
 
 
-def _turn() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "session": "default",
-        "id": "a1b2c3d4e5f6",
-        "model": "kimi-k2.6",
-        "answer": ANSWER,
-        "reasoning": "",
-        "tool_calls": [],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
-        "timings": {"first_token": 0.1, "reasoning": 0.0, "total": 0.5},
-        "finish_reason": "stop",
-        "status": "done",
-        "error": None,
-        "meta": {},
-    }
-
-
 def _write(root: Path, name: str) -> str:
     error_cell = new_code_cell("1/0")
     error_cell.metadata["tags"] = ["raises-exception"]
-    data = {"text/plain": ANSWER, TURN_MIME: _turn()}
+    data = {"text/plain": ANSWER, TURN_MIME: turn_record(ANSWER)}
     turn_output = new_output("execute_result", data=data, execution_count=9)
     turn_cell = new_code_cell("%%kimi\nshow me code", outputs=[turn_output], execution_count=9)
     cells = [

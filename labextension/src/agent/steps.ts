@@ -8,22 +8,16 @@
  * it into what the executor does.
  */
 import { isObject, Json } from '../jsonshape';
+import { AGENT_TOOLS, type AgentTool } from '../chatprotocol';
 
 /** The kinds of cell `insert_cell` makes (the kernel's tool schema offers these two). */
 export type CellKind = 'code' | 'markdown';
 
-/** Every notebook tool, read-only ones first. */
-export const TOOL_NAMES = [
-  'list_cells',
-  'read_cell',
-  'insert_cell',
-  'edit_cell',
-  'delete_cell',
-  'run_cell'
-] as const;
+/** Every notebook tool, read-only ones first: the protocol's list (`chatprotocol.ts`). */
+export const TOOL_NAMES = AGENT_TOOLS;
 
 /** A notebook tool's name. */
-export type ToolName = (typeof TOOL_NAMES)[number];
+export type ToolName = AgentTool;
 
 /** One call of a notebook tool, with its checked arguments. */
 export type AgentStep =
