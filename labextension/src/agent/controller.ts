@@ -241,7 +241,10 @@ export class AgentController {
       };
       const card = createApprovalCard(view, decided, this._trans);
       turn.card = card;
-      turn.stopCard = resolve;
+      turn.stopCard = () => {
+        setStepStatus(entry, 'stopped'); // as the kernel records it
+        resolve();
+      };
       entry.appendChild(card);
     });
   }
