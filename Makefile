@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_load_ext.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_adversarial.py
+	$(BIN)/python benchmarks/bench_agent.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib kimi_jupyter/labextension
