@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import itertools
 import os
 import queue
 import statistics
@@ -44,6 +43,7 @@ from jupyter_client.manager import start_new_kernel
 from kimi_jupyter._comm import TARGET
 from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.simulator import handler as sim_handler
+from kimi_jupyter.simulator.notebook import ScriptedNotebook
 
 KEY = "sk-bench-agent"
 TARGET_MS = 50.0
@@ -99,16 +99,14 @@ class Page:
 
     def __init__(self, client: Any, image: bytes) -> None:
         self.client, self.comm_id = client, uuid.uuid4().hex
-        first = {"id": "c1", "cell_type": "code", "source": "xs = [1, 2, 3]", "outputs": []}
-        self.cells: list[dict[str, Any]] = [first]
-        self.ids = (f"new-{n}" for n in itertools.count(1))
-        self.run_outputs = [
+        run_outputs = [
             {"output_type": "display_data", "metadata": {},
              "data": {"image/png": base64.b64encode(image).decode(),
                       "text/plain": "<Figure size 640x480 with 1 Axes>"}},
             {"output_type": "error", "ename": "ValueError", "evalue": "bench",
              "traceback": TRACEBACK},
         ]  # fmt: skip
+        self.notebook = ScriptedNotebook.of("xs = [1, 2, 3]", run_outputs=run_outputs)
         self.steps: list[tuple[str, float, float]] = []  # tool, propose received, result sent
         self._send("comm_open", {"comm_id": self.comm_id, "target_name": TARGET, "data": {}})
 
@@ -135,7 +133,7 @@ class Page:
             if data.get("id") != turn:
                 continue
             if data["type"] == "agent_propose":
-                done = self.carry_out(data["tool"], data["args"])
+                done = self.notebook.carry_out(data["tool"], data["args"])
                 self.send({"type": "agent_result", "id": turn, "step": data["step"],
                            "status": "done", **done})  # fmt: skip
                 self.steps.append((data["tool"], received, time.perf_counter()))
@@ -145,23 +143,6 @@ class Page:
                 ended: dict[str, Any] = data
                 return ended
         raise SystemExit(f"agent turn {turn} did not end in 120 s")
-
-    def carry_out(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-        if tool == "list_cells":
-            return {"cells": [{"index": i, "id": c["id"], "cell_type": c["cell_type"],
-                               "source": c["source"].partition("\n")[0]}
-                              for i, c in enumerate(self.cells)]}  # fmt: skip
-        if tool == "insert_cell":
-            cell = {"id": next(self.ids), "cell_type": args.get("cell_type", "code"),
-                    "source": args["source"], "outputs": []}  # fmt: skip
-            self.cells.insert(min(args["index"], len(self.cells)), cell)
-            return {"cell_id": cell["id"]}
-        cell = next(c for c in self.cells if c["id"] == args["cell_id"])
-        if tool == "edit_cell":
-            cell["source"] = args["source"]
-        elif tool == "run_cell":
-            cell["outputs"] = self.run_outputs
-        return {"cell_id": cell["id"], "source": cell["source"], "outputs": cell["outputs"]}
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import pytest
 
 from kimi_jupyter.protocol import parse
 from kimi_jupyter.simulator import Simulator
+from kimi_jupyter.simulator.notebook import ScriptedNotebook
 
 from helpers import Panel, png, simulated_kernel
 
@@ -39,49 +39,9 @@ def approve(_propose: dict[str, Any]) -> str:
     return "approve"
 
 
-@dataclass
-class Notebook:
-    """The document the scripted frontend edits: cells as nbformat-like dicts, where a run
-    shows a small PNG instead of executing anything."""
-
-    cells: list[dict[str, Any]] = field(default_factory=list)
-    ids: Iterator[str] = field(default_factory=lambda: (f"new-{n}" for n in itertools.count(1)))
-
-    @classmethod
-    def of(cls, *sources: str, outputs: list[dict[str, Any]] | None = None) -> Notebook:
-        return cls(
-            [
-                {
-                    "id": f"c{n}",
-                    "cell_type": "code",
-                    "source": source,
-                    "outputs": list(outputs or []),
-                }
-                for n, source in enumerate(sources, 1)
-            ]
-        )
-
-    def carry_out(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-        """The `agent_result` fields of an approved step."""
-        if tool == "list_cells":
-            return {"cells": [{"index": i, "id": c["id"], "cell_type": c["cell_type"],
-                               "source": c["source"].partition("\n")[0]}
-                              for i, c in enumerate(self.cells)]}  # fmt: skip
-        if tool == "insert_cell":
-            cell = {"id": next(self.ids), "cell_type": args.get("cell_type", "code"),
-                    "source": args["source"], "outputs": []}  # fmt: skip
-            self.cells.insert(min(args["index"], len(self.cells)), cell)
-            return {"cell_id": cell["id"]}
-        cell = next((c for c in self.cells if c["id"] == args["cell_id"]), None)
-        if cell is None:
-            return {"status": "refused", "message": f"there is no cell {args['cell_id']}"}
-        if tool == "delete_cell":
-            self.cells.remove(cell)
-        elif tool == "edit_cell":
-            cell["source"] = args["source"]
-        elif tool == "run_cell":
-            cell["outputs"] = [display_png(PNG)]
-        return {"cell_id": cell["id"], "source": cell["source"], "outputs": cell["outputs"]}
+def notebook_of(*sources: str, **kwargs: Any) -> ScriptedNotebook:
+    """A scripted notebook whose runs show a small PNG."""
+    return ScriptedNotebook.of(*sources, run_outputs=[display_png(PNG)], **kwargs)
 
 
 def display_png(data: bytes) -> dict[str, Any]:
@@ -96,7 +56,7 @@ class Frontend:
     and keeps the proposals it got."""
 
     panel: Panel
-    notebook: Notebook
+    notebook: ScriptedNotebook
     decide: Decide = approve
     proposals: list[dict[str, Any]] = field(default_factory=list)
 
@@ -151,7 +111,7 @@ def history(client: Any, session: str) -> str:
 
 
 def test_the_whole_plot_loop_runs_through_the_comm(kernel: Any) -> None:
-    frontend = Frontend(Panel(kernel), Notebook.of("import math\nxs = [1, 2, 3]"))
+    frontend = Frontend(Panel(kernel), notebook_of("import math\nxs = [1, 2, 3]"))
     done = frontend.run("loop", "Plot xs readably [[sim: agent=plot-loop]]")
 
     assert done["type"] == "done"
@@ -182,7 +142,7 @@ def test_skipping_the_edit_changes_the_course_and_is_recorded(kernel: Any) -> No
     def skip_edit(propose: dict[str, Any]) -> str:
         return "skip" if propose["tool"] == "edit_cell" else "approve"
 
-    frontend = Frontend(Panel(kernel), Notebook.of("xs = [1, 2, 3]"), skip_edit)
+    frontend = Frontend(Panel(kernel), notebook_of("xs = [1, 2, 3]"), skip_edit)
     done = frontend.run("skip", "Plot xs [[sim: agent=plot-loop]]")
     assert frontend.tools() == PLOT_LOOP[:5]  # no second run after the skip
     done_steps = [(tool, "done") for tool in PLOT_LOOP[:4]]
@@ -198,7 +158,7 @@ def test_stop_mid_loop_ends_the_turn_stopped_and_keeps_it(kernel: Any) -> None:
         return "stop" if propose["tool"] == "run_cell" else "approve"
 
     panel = Panel(kernel)
-    frontend = Frontend(panel, Notebook.of("xs = [1, 2, 3]"), stop_at_run)
+    frontend = Frontend(panel, notebook_of("xs = [1, 2, 3]"), stop_at_run)
     done = frontend.run("stop", "Plot xs [[sim: agent=plot-loop]]")
     assert done["type"] == "done"
     assert done["record"]["status"] == "stopped"
@@ -209,7 +169,7 @@ def test_stop_mid_loop_ends_the_turn_stopped_and_keeps_it(kernel: Any) -> None:
 
 
 def test_the_step_cap_ends_the_turn(kernel: Any) -> None:
-    frontend = Frontend(Panel(kernel), Notebook.of("xs = [1, 2, 3]"))
+    frontend = Frontend(Panel(kernel), notebook_of("xs = [1, 2, 3]"))
     done = frontend.run("cap", "Plot xs [[sim: agent=plot-loop]]", cap=3)
     assert frontend.tools() == PLOT_LOOP[:3]  # the fourth action never reached the page
     record = done["record"]
@@ -225,7 +185,7 @@ def test_an_output_saying_delete_every_cell_gets_no_unapproved_delete(
     kernel: Any, mode: str
 ) -> None:
     stream = {"output_type": "stream", "name": "stdout", "text": INJECTED}
-    notebook = Notebook.of("df = load()", "df.plot()", outputs=[stream])
+    notebook = notebook_of("df = load()", "df.plot()", outputs=[stream])
     before = [dict(c) for c in notebook.cells]
 
     def skip_deletes(propose: dict[str, Any]) -> str:
@@ -245,7 +205,7 @@ def test_an_output_saying_delete_every_cell_gets_no_unapproved_delete(
 
 def test_closing_the_comm_ends_the_turn_stopped_with_its_steps(kernel: Any) -> None:
     panel = Panel(kernel)
-    frontend = Frontend(panel, Notebook.of("xs = [1, 2, 3]"))
+    frontend = Frontend(panel, notebook_of("xs = [1, 2, 3]"))
     panel.send({"type": "agent_ask", "id": "gone", "session": "gone",
                 "prompt": "Plot xs [[sim: agent=plot-loop]]", "mode": "ask"})  # fmt: skip
     answered = 0
@@ -285,7 +245,7 @@ def test_auto_is_only_what_the_request_says(kernel: Any) -> None:
                 "mode": "ask", "cap": 0})  # fmt: skip
     error = panel.wait_for(lambda m: m["type"] == "error" and m.get("id") == "zero")
     assert error["message"] == "the step cap must be a positive whole number, not 0"
-    frontend = Frontend(Panel(kernel), Notebook.of("xs = [1, 2, 3]"))
+    frontend = Frontend(Panel(kernel), notebook_of("xs = [1, 2, 3]"))
     done = frontend.run("auto", "Plot xs [[sim: agent=plot-loop]]", "auto")
     assert frontend.tools() == PLOT_LOOP
     assert not any(p["needs_approval"] for p in frontend.proposals)
