@@ -182,11 +182,18 @@ def test_code_blocks_use_the_full_width_with_icons_in_lab(
     assert sources == ["1 + 1", PANEL_CODE]
 
 
+@pytest.mark.parametrize("app", ["lab", "notebook7"])
 def test_panel_follows_a_streaming_answer_until_the_reader_scrolls_up(
-    page: Page, lab_server: LabServer
+    page: Page, app: str, request: pytest.FixtureRequest
 ) -> None:
-    name = write_notebook(lab_server.root_dir, "finish_follow.ipynb", ["1 + 1"])
-    open_notebook(page, lab_server, name)
+    if app == "lab":
+        lab_server: LabServer = request.getfixturevalue("lab_server")
+        name = write_notebook(lab_server.root_dir, "finish_follow.ipynb", ["1 + 1"])
+        open_notebook(page, lab_server, name)
+    else:
+        server: NotebookServer = request.getfixturevalue("notebook_server")
+        name = write_notebook(server.root_dir, "finish_follow_nb7.ipynb", ["1 + 1"])
+        open_in_notebook7(page, server, name)
     panel = open_chat_panel(page, name)
     panel.locator(".jp-KimiChat-input").fill(
         "Stream a long answer. [[sim: chunks=900 reasoning_chunks=20 delay_ms=12]]"
@@ -227,7 +234,7 @@ def test_panel_follows_a_streaming_answer_until_the_reader_scrolls_up(
     grown = wait_scroll(f"s => s.live && s.height > {paused['height'] + 200}")
     assert abs(grown["top"] - paused["top"]) <= 1, (paused, grown)
     assert grown["jump"], grown
-    screenshot(page, "panel_finish_paused")
+    screenshot(page, f"panel_finish_paused_{app}")
 
     # Jump: back at the end, and following again while it streams.
     jump.click()
