@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from kimi_jupyter import commands
 from kimi_jupyter.chat import Chat
-from kimi_jupyter.context import describe, sha256
-from kimi_jupyter.conversation import Exchange, MediaPart, Part, TextPart
+from kimi_jupyter.context import describe
+from kimi_jupyter.conversation import Exchange, Part, TextPart
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.options import AskOptions
 from kimi_jupyter.render._frontend import shows_widgets
@@ -50,7 +50,6 @@ _SAVED_CSS = (
     ":has(>.jp-OutputArea-output:not([data-mime-type])):not(:has(.kimi-chat)){display:none}"
     "</style>"
 )
-_SAME_IMAGE = " (the same image as above, sent once)"
 # The lab extension appends this on Enter: a value change, so it reaches the kernel after
 # every keystroke before it (a Send click could overtake value updates still buffered).
 SEND_MARK = "\u2063"  # INVISIBLE SEPARATOR
@@ -340,8 +339,7 @@ class ChatWidget:
         except KimiError as exc:
             self._notice(str(exc), restore)
             return False
-        parts = once_each(context.parts)  # `@fig` and `@last` may show the same figure
-        run = AnswerRun(self.chat, text, *parts, session=self.session,
+        run = AnswerRun(self.chat, text, *context.parts, session=self.session,
                         options=AskOptions(tools=True))  # fmt: skip
         if not self._built:  # headless: nobody can click Run, the transcript shows the end
             self._run, self._result = run, None
@@ -352,7 +350,7 @@ class ChatWidget:
         self._status(context.note or "")
         live = LiveView(control=run, note=context.note)
         live.stop_button.layout.display = "none"  # the chat's own Stop stops it
-        prompt = self._html(_prompt_html([TextPart(text), *parts]))
+        prompt = self._html(_prompt_html([TextPart(text), *context.parts]))
         entry = w.VBox([prompt, live.widget], layout=self._layout)
         self.transcript.children = (*self.transcript.children, entry)
         self._run, self._live, self._result = run, live, None
@@ -471,26 +469,6 @@ def _turn_html(turn: Turn) -> str:
     thinking = f"<details class='kimi-chat-thinking'><summary>{summary}</summary>{body}</details>"
     at = page.index("</style>") + len("</style>")  # inside the turn's div, so its CSS applies
     return page[:at] + thinking + page[at:]
-
-
-def once_each(parts: Sequence[Part]) -> list[Part]:
-    """`parts` with each image or video sent once: a later copy (same SHA-256) is dropped,
-    and its label, if it has one, says it is the same as above."""
-    seen: set[str] = set()
-    kept: list[Part] = []
-    for part in parts:
-        if not isinstance(part, MediaPart):
-            kept.append(part)
-            continue
-        digest = sha256(part)
-        if digest not in seen:
-            seen.add(digest)
-            kept.append(part)
-            continue
-        label = kept[-1] if kept else None
-        if isinstance(label, TextPart) and label.text.startswith("@") and "\n" not in label.text:
-            kept[-1] = TextPart(label.text + _SAME_IMAGE)
-    return kept
 
 
 def confirm_html(doc: str, arguments: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_jupyter.context import Limits, Registry
+from kimi_jupyter.context import Limits, Registry, sha256
 from kimi_jupyter.context._notes import collecting
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.errors import KimiError
@@ -58,6 +58,7 @@ def gather(
     with collecting() as notes:
         _resolve_all(prompt, namespace, providers, limits, converters, context)
     context.substituted.extend(notes)
+    context.parts = once_each(context.parts)
     leftover = prompt
     for text in context.resolved:
         leftover = leftover.replace(text, "")
@@ -112,6 +113,29 @@ def _resolve_all(
         if any(isinstance(part, MediaPart) for part in parts):
             pictured[_picture_key(value)] = mention.text
         context.parts.extend(parts)
+
+
+def once_each(parts: Sequence[Part]) -> list[Part]:
+    """`parts` with each image or video sent once: a later copy (same SHA-256, e.g. two
+    names for equal bytes) is dropped, and its label, if it has one, says so."""
+    seen: set[str] = set()
+    kept: list[Part] = []
+    for part in parts:
+        if not isinstance(part, MediaPart):
+            kept.append(part)
+            continue
+        digest = sha256(part)
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(part)
+            continue
+        label = kept[-1] if kept else None
+        if isinstance(label, TextPart) and label.text.startswith("@") and "\n" not in label.text:
+            kept[-1] = TextPart(label.text + _SAME_IMAGE)
+    return kept
+
+
+_SAME_IMAGE = " (the same image as above, sent once)"
 
 
 def _picture_key(obj: object) -> int:

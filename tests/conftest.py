@@ -10,9 +10,10 @@ from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
-from kimi_jupyter.kernel import KernelContext
 from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.tools import Toolbox
+
+from helpers import fresh_kernel_env
 
 
 @pytest.fixture
@@ -40,11 +41,7 @@ def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
 def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     """IPython's test shell with the extension loaded, talking to the module's `sim`, with a
     fresh kernel context (sessions) for each test."""
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", sim.api_key)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
+    fresh_kernel_env(monkeypatch, sim.api_key, sim.base_url)
     start_ipython()
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "kimi_jupyter")

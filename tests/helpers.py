@@ -171,3 +171,20 @@ class Panel:
                     return message
             self.receive()
         raise AssertionError(f"no matching message; got {self.received[-5:]}")
+
+
+def fresh_kernel_env(
+    monkeypatch: Any, key: str, base_url: str, frontend: str | None = None
+) -> None:
+    """This process as a new kernel talking to the simulator: no other key or model in the
+    environment, a fresh kernel context (sessions); `frontend` names the notebook a Jupyter
+    server started it for (`JPY_SESSION_NAME`: a frontend that shows widgets)."""
+    from kimi_jupyter.kernel import KernelContext
+
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KIMI_API_KEY", key)
+    monkeypatch.setenv("KIMI_BASE_URL", base_url)
+    if frontend is not None:
+        monkeypatch.setenv("JPY_SESSION_NAME", frontend)
+    monkeypatch.setattr(KernelContext, "_current", KernelContext())

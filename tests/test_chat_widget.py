@@ -25,6 +25,8 @@ from kimi_jupyter.kernel import KernelContext
 from kimi_jupyter.render.bundle import TURN_MIME
 from kimi_jupyter.simulator import Simulator
 
+from helpers import fresh_kernel_env
+
 KEY = "sk-chat-widget-test-key"
 HOSTILE = "<img src=x onerror=alert(1)>"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -51,14 +53,7 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture(autouse=True)
 def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("JPY_SESSION_NAME", "chat.ipynb")  # a frontend that shows widgets
-    monkeypatch.setattr(
-        KernelContext, "_current", KernelContext()
-    )  # a fresh kernel's worth of sessions
+    fresh_kernel_env(monkeypatch, KEY, sim.base_url, frontend="chat.ipynb")
     monkeypatch.setattr(comm, "create_comm", Wire)
     Wire.messages, Wire.models = [], {}
 

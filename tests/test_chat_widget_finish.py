@@ -17,12 +17,14 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 from kimi_jupyter import tool
-from kimi_jupyter.chat_widget import ChatWidget, confirm_html, once_each
+from kimi_jupyter.chat_widget import ChatWidget, confirm_html
 from kimi_jupyter.context import convert, sha256
 from kimi_jupyter.conversation import MediaPart, TextPart
-from kimi_jupyter.kernel import KernelContext
+from kimi_jupyter.prompting import once_each
 from kimi_jupyter.render.bundle import TURN_MIME
 from kimi_jupyter.simulator import Simulator
+
+from helpers import fresh_kernel_env
 
 KEY = "sk-chat-widget-finish"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -42,12 +44,7 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture(autouse=True)
 def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("JPY_SESSION_NAME", "chat.ipynb")  # a frontend that shows widgets
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
+    fresh_kernel_env(monkeypatch, KEY, sim.base_url, frontend="chat.ipynb")
     monkeypatch.setattr(comm, "create_comm", Quiet)
 
 

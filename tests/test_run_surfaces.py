@@ -36,6 +36,8 @@ from kimi_jupyter.simulator import Simulator
 from kimi_jupyter.tools import tool
 from kimi_jupyter.turn import Turn
 
+from helpers import fresh_kernel_env
+
 KEY = "sk-run-surfaces-test-key"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TIMEOUT_NOTICE = "no answer in time: wipe skipped"
@@ -159,12 +161,7 @@ def execute(client: Any, code: str) -> str:
 @pytest.fixture
 def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """This process as a fresh kernel: the simulator, new sessions, a recording comm."""
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("JPY_SESSION_NAME", "surfaces.ipynb")  # a frontend that shows widgets
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
+    fresh_kernel_env(monkeypatch, KEY, sim.base_url, frontend="surfaces.ipynb")
     monkeypatch.setattr(comm, "create_comm", Wire)
     Wire.sent = []
 

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 if TYPE_CHECKING:
     from conftest import LabServer
-    from playwright.sync_api import Locator, Page, Request
+    from playwright.sync_api import Locator, Page, Request, Route
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -75,6 +75,24 @@ def open_chat_panel(page: Page, name: str) -> Locator:
     expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name)
     expect(panel.locator(".jp-KimiChat-session")).to_be_enabled(timeout=20_000)
     return panel
+
+
+def refuse_kernels(page: Page) -> list[str]:
+    """Make every new session or kernel fail (503), as reopening without a kernel; returns the
+    URLs refused."""
+    import re
+
+    blocked: list[str] = []
+
+    def refuse(route: Route, request: Request) -> None:
+        if request.method == "POST":
+            blocked.append(request.url)
+            route.fulfill(status=503, json={"message": "kernels are off in this test"})
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/(sessions|kernels)(\?|/|$)"), refuse)
+    return blocked
 
 
 def ask_in_chat_panel(panel: Locator, prompt: str) -> None:

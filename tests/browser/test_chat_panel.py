@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from pages import screenshot, write_notebook
+from pages import ask_in_chat_panel, open_chat_panel, screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Page
 
     from .conftest import BrowserLog, LabServer
 
@@ -74,22 +74,6 @@ def _wait_kernel(page: Page, name: str) -> str:
     )
     kernel_id: str = handle.json_value()
     return kernel_id
-
-
-def _open_panel(page: Page, name: str) -> Locator:
-    """Open the Kimi panel; wait until it is connected to the kernel of `name`."""
-    page.evaluate("() => window.jupyterapp.commands.execute('kimi-jupyter:open-chat')")
-    panel = page.locator("#kimi-jupyter-chat")
-    expect(panel).to_be_visible()
-    expect(panel.locator(".jp-KimiChat-notebook")).to_have_text(name)
-    expect(panel.locator(".jp-KimiChat-session")).to_be_enabled(timeout=20_000)
-    return panel
-
-
-def _ask(panel: Locator, prompt: str) -> None:
-    # The news toast sits over the panel's bottom corner: use the keyboard.
-    panel.locator(".jp-KimiChat-input").fill(prompt)
-    panel.locator(".jp-KimiChat-input").press("Enter")
 
 
 def _wait_live(page: Page, predicate: str, timeout: float = 20_000) -> dict:
@@ -197,7 +181,7 @@ def test_chat_panel_follows_the_focused_notebooks_kernel(
     kernel_a = _wait_kernel(page, name_a)
 
     # The panel loads the magic; seed `a-only` in A's kernel, then ask in it from the panel.
-    panel = _open_panel(page, name_a)
+    panel = open_chat_panel(page, name_a)
     page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
     page.keyboard.press("Shift+Enter")
     page.locator(".jp-OutputArea-output.jp-KimiTurn .jp-KimiTurn-footer").wait_for(timeout=20_000)
@@ -206,7 +190,7 @@ def test_chat_panel_follows_the_focused_notebooks_kernel(
     expect(session.locator("option[value='a-only']")).to_have_count(1, timeout=10_000)
     session.select_option("a-only")
     expect(turns).to_have_count(1, timeout=10_000)
-    _ask(panel, "Asked in a-only from A.")
+    ask_in_chat_panel(panel, "Asked in a-only from A.")
     answer_a = turns.nth(1).locator(".jp-KimiTurn-answer")
     expect(answer_a).to_contain_text("Received 3 messages", timeout=20_000)
 
@@ -221,7 +205,7 @@ def test_chat_panel_follows_the_focused_notebooks_kernel(
     expect(session).to_have_value("default")
     expect(session.locator("option[value='a-only']")).to_have_count(0)
     expect(turns).to_have_count(0)
-    _ask(panel, "Asked from B.")
+    ask_in_chat_panel(panel, "Asked from B.")
     expect(turns).to_have_count(1)
     answer_b = turns.first.locator(".jp-KimiTurn-answer")
     expect(answer_b).to_contain_text("Received 1 message (user)", timeout=20_000)
@@ -271,8 +255,8 @@ def test_chat_panel_keeps_hostile_answers_inert(
     page.on("request", lambda request: requests.append(request.url))
     name = _write(lab_server.root_dir, "chat_hostile.ipynb", ("1 + 1",))
     _open(page, lab_server, name)
-    panel = _open_panel(page, name)
-    _ask(panel, HOSTILE_PROMPT)
+    panel = open_chat_panel(page, name)
+    ask_in_chat_panel(panel, HOSTILE_PROMPT)
     expect(panel.locator(".jp-KimiChat-prompt")).to_have_text(HOSTILE_PROMPT)
 
     # While streaming, rendered as Markdown: the raw HTML is text, the image a plain link.

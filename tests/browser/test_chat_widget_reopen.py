@@ -4,15 +4,21 @@ without a kernel shows the saved conversation, not a widget-manager error."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pytest
-from pages import KERNEL_IDLE_JS, open_notebook, save_notebook, screenshot, write_notebook
+from pages import (
+    KERNEL_IDLE_JS,
+    open_notebook,
+    refuse_kernels,
+    save_notebook,
+    screenshot,
+    write_notebook,
+)
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page, Request, Route
+    from playwright.sync_api import Locator, Page
 
     from kimi_jupyter.simulator import Simulator
 
@@ -60,20 +66,6 @@ def _thinking_first(host: Locator, thinking: str, answer: str) -> bool:
     )
 
 
-def _refuse_kernels(page: Page) -> list[str]:
-    blocked: list[str] = []
-
-    def refuse(route: Route, request: Request) -> None:
-        if request.method == "POST":
-            blocked.append(request.url)
-            route.fulfill(status=503, json={"message": "kernels are off in this test"})
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/api/(sessions|kernels)(\?|/|$)"), refuse)
-    return blocked
-
-
 def test_copy_thinking_above_and_reopening_without_a_kernel_in_lab(
     page: Page, lab_server: LabServer, kimi_simulator: Simulator
 ) -> None:
@@ -97,7 +89,7 @@ def test_copy_thinking_above_and_reopening_without_a_kernel_in_lab(
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     page.locator(".jp-Notebook").wait_for(state="detached")
-    blocked = _refuse_kernels(page)
+    blocked = refuse_kernels(page)
     page.evaluate(
         "name => window.jupyterapp.commands.execute('docmanager:open', { path: name })", name
     )
@@ -153,7 +145,7 @@ def test_copy_and_reopening_without_a_kernel_in_notebook7(
     page.wait_for_function(KERNEL_IDLE_JS, timeout=30_000)
     save_notebook(page)
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
-    blocked = _refuse_kernels(page)
+    blocked = refuse_kernels(page)
     page.goto(notebook_server.notebook_url(name))
     page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.content?.widgets")
     _check_saved(page)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
-from pages import open_notebook, screenshot, write_notebook
+from pages import open_notebook, refuse_kernels, screenshot, write_notebook
 from playwright.sync_api import expect
 
 if TYPE_CHECKING:
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
         Error,
         Locator,
         Page,
-        Request,
-        Route,
         WebSocket,
     )
 
@@ -257,16 +255,7 @@ def test_saved_output_survives_kernel_shutdown_and_reopen(
     assert record["reasoning"]
 
     # Reopen with kernels unavailable: the saved output renders from the file alone.
-    blocked: list[str] = []
-
-    def refuse(route: Route, request: Request) -> None:
-        if request.method == "POST":
-            blocked.append(request.url)
-            route.fulfill(status=503, json={"message": "kernels are off in this test"})
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/api/(sessions|kernels)(\?|/|$)"), refuse)
+    blocked = refuse_kernels(page)
     widget_manager_errors: list[str] = []  # ipywidgets' manager throws without a session
 
     def on_error(error: Error) -> None:
