@@ -9,6 +9,9 @@ access raises anything at all, is a one-line `MentionError` naming the mention.
 
 `@In[n]` is cell n; negative indices count back over the code cells that are not questions
 (`%%kimi`/`%kimi`, as `@last` does), so `@In[-1]` is never the asking cell itself.
+
+`@notebook` and `@cell:N` (N counted from 1, top to bottom; or `@cell:ID`, a cell id) name
+the notebook, not kernel objects: `prompting.gather` answers them (`context.notebook`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from kimi_jupyter.errors import KimiError, one_line
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _STEP = rf"\.{_NAME}|\[(?:-?\d+|\"[^\"\n]*\"|'[^'\n]*')\]"
-_MENTION = re.compile(rf"(?<![\w@.]){re.escape('@')}(?P<name>{_NAME})(?P<path>(?:{_STEP})*)")
+_CELL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"  # a position or an nbformat cell id
+_MENTION = re.compile(
+    rf"(?<![\w@.])@(?:cell:(?P<cell>{_CELL})|(?P<name>{_NAME})(?P<path>(?:{_STEP})*))"
+)
 _STEPS = re.compile(_STEP)
 # A question, as typed (`%%kimi`, `%kimi`) or as IPython stores it in `In`.
 _QUESTION = re.compile(
@@ -53,9 +59,32 @@ class Mention:
 def find_mentions(prompt: str) -> list[Mention]:
     """Every `@…` in the prompt, in order (duplicates included)."""
     return [
-        Mention(m.group(0), m["name"], tuple(_parse_path(m["path"])), m.start(), m.end())
+        Mention(m.group(0), f"cell:{m['cell']}", (), m.start(), m.end())
+        if m["cell"]
+        else Mention(m.group(0), m["name"], tuple(_parse_path(m["path"])), m.start(), m.end())
         for m in _MENTION.finditer(prompt)
     ]
+
+
+def cell_ref(mention: Mention) -> str | None:
+    """What `@cell:REF` names (a position from 1, or a cell id); None for other mentions."""
+    return mention.name[5:] if mention.name.startswith("cell:") else None
+
+
+def is_notebook(mention: Mention) -> bool:
+    """Whether the mention is `@notebook` (the whole notebook, whatever `notebook` is here)."""
+    return mention.name == "notebook" and not mention.path
+
+
+def input_number(mention: Mention, namespace: Mapping[str, Any]) -> int | None:
+    """N for `@In[N]` (a negative N counted back as `resolve` does), else None."""
+    if mention.name != "In" or len(mention.path) != 1 or not isinstance(mention.path[0], int):
+        return None
+    index = mention.path[0]
+    if index >= 0:
+        return index
+    history = namespace.get("In")
+    return Inputs(history).number(index) if isinstance(history, list) else None
 
 
 class _NotFound:
@@ -120,6 +149,11 @@ class Inputs(list[str]):
         if -index > len(code):
             raise IndexError(f"there are {len(code)} code cells before this question")
         return code[index]
+
+    def number(self, index: int) -> int | None:
+        """Which cell `self[index]` is (`In[n]`'s n), or None if there is no such cell."""
+        numbers = [n for n, text in enumerate(self) if text.strip() and not is_question(text)]
+        return numbers[index] if -len(numbers) <= index < len(numbers) else None
 
 
 def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:

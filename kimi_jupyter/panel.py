@@ -24,6 +24,7 @@ from kimi_jupyter.agent.link import CommLink
 from kimi_jupyter.agent.loop import NotebookAgent
 from kimi_jupyter.agent.modes import StepBudget
 from kimi_jupyter.chat import Chat
+from kimi_jupyter.context.notebook import from_message, supplied
 from kimi_jupyter.conversation import Part, Sessions
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import ContentDelta, ReasoningDelta, ToolFinished, ToolStarted
@@ -160,7 +161,8 @@ class PanelServer:
         self._send({"type": "turns", "session": name, "turns": turns})
 
     def _ask(self, message: AskRequest) -> None:
-        request_id, session, prompt, parts = self._question(message)
+        with supplied(from_message(message.get("notebook"))):  # what `@notebook` reads
+            request_id, session, prompt, parts = self._question(message)
         run = AnswerRun(self._chat, prompt, *parts, session=session,
                         options=AskOptions(tools=True))  # fmt: skip
         with self._lock:

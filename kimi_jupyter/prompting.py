@@ -6,11 +6,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_jupyter.context import Limits, Registry, sha256
+from kimi_jupyter.context import Limits, Registry, note, sha256
 from kimi_jupyter.context._notes import collecting
+from kimi_jupyter.context.cells import RECENT, Wanted, cell_parts
+from kimi_jupyter.context.notebook import find_notebook
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.errors import KimiError
-from kimi_jupyter.mentions import NOT_FOUND, find_mentions, resolve
+from kimi_jupyter.mentions import (
+    NOT_FOUND,
+    Mention,
+    MentionError,
+    cell_ref,
+    find_mentions,
+    input_number,
+    is_notebook,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +89,16 @@ def _resolve_all(
 ) -> None:
     seen: set[str] = set()
     pictured: dict[int, str] = {}  # id of an object already sent as a picture → its mention
-    for mention in find_mentions(prompt):
+    mentions = find_mentions(prompt)
+    for mention in mentions:
         if mention.text in seen:
             continue
         seen.add(mention.text)
+        if is_notebook(mention) or cell_ref(mention) is not None:
+            if not any(_names_notebook(m) for m in context.resolved):  # all of them at once
+                context.parts.extend(_notebook_parts(mentions, prompt, namespace, limits))
+            context.resolved.append(mention.text)
+            continue
         value = resolve(mention, namespace, providers)
         if value is NOT_FOUND:
             context.unresolved.append(mention.text)
@@ -104,15 +121,80 @@ def _resolve_all(
                     pictured[key] = mention.text
                 context.parts.append(part)
             continue
-        earlier = pictured.get(_picture_key(value))
-        if earlier is not None:
-            context.parts.append(TextPart(f"{mention.text}: the same figure as {earlier}"))
-            continue
         registry = converters or Registry.default()
-        parts = registry.convert(value, mention.text[1:], limits=limits)
-        if any(isinstance(part, MediaPart) for part in parts):
-            pictured[_picture_key(value)] = mention.text
-        context.parts.extend(parts)
+        context.parts.extend(_converted(value, mention.text, registry, limits, pictured))
+        output = _output_of(mention, namespace, providers)
+        if output is not None and output[0] not in seen:  # `@In[N]` brings `Out[N]` along
+            seen.add(output[0])
+            context.parts.extend(_converted(output[1], output[0], registry, limits, pictured))
+
+
+def _converted(
+    value: Any, text: str, registry: Registry, limits: Limits | None, pictured: dict[int, str]
+) -> list[Part]:
+    """The parts for one mentioned object; a figure already sent is one line instead."""
+    earlier = pictured.get(_picture_key(value))
+    if earlier is not None:
+        return [TextPart(f"{text}: the same figure as {earlier}")]
+    parts = list(registry.convert(value, text[1:], limits=limits))
+    if any(isinstance(part, MediaPart) for part in parts):
+        pictured[_picture_key(value)] = text
+    return parts
+
+
+def _output_of(
+    mention: Mention,
+    namespace: Mapping[str, Any],
+    providers: Mapping[str, Callable[[], Any]] | None,
+) -> tuple[str, Any] | None:
+    """`("@Out[N]", value)` for an `@In[N]` whose cell had a result, else None."""
+    if "In" in (providers or {}):
+        return None
+    number = input_number(mention, namespace)
+    results = namespace.get("Out")
+    if number is None or not isinstance(results, Mapping) or number not in results:
+        return None
+    return f"@Out[{number}]", results[number]
+
+
+def _names_notebook(text: str) -> bool:
+    return text == "@notebook" or text.startswith("@cell:")
+
+
+def _notebook_parts(
+    mentions: Sequence[Mention], prompt: str, namespace: Mapping[str, Any], limits: Limits | None
+) -> list[Part]:
+    """`@notebook` and every `@cell:N` of the prompt, as one block (`context.cells`)."""
+    first = next(m.text for m in mentions if _names_notebook(m.text))
+    notebook = find_notebook(namespace, prompt)
+    if notebook is None:
+        raise MentionError(
+            f"{first}: this kernel cannot see its notebook (no page with kimi-jupyter sent it "
+            "and no saved notebook file is known); ask from JupyterLab or Notebook 7, or "
+            "mention @In[N] (the cell that ran as In[N])"
+        )
+    wanted: list[Wanted] = []
+    for mention in mentions:
+        ref = cell_ref(mention)
+        index = notebook.index_of(ref) if ref is not None else None
+        if ref is not None and index is None:
+            count = len(notebook.cells)
+            raise MentionError(
+                f"{mention.text}: no such cell in {notebook.name or 'this notebook'} "
+                f"(it has {count}: @cell:1 to @cell:{count}, or a cell's id)"
+            )
+        if index is not None:
+            wanted.append(Wanted(index, mention.text))
+    whole = any(is_notebook(m) for m in mentions)
+    if whole:
+        numbers = ((m.text, input_number(m, namespace)) for m in mentions)
+        ran = ((text, notebook.ran_as(n)) for text, n in numbers if n is not None)
+        wanted.extend(Wanted(i, text) for text, i in ran if i is not None)
+        why = "just above the question" if notebook.current is not None else "run last"
+        wanted.extend(Wanted(i, why) for i in notebook.recent(RECENT))
+    if notebook.saved:
+        note(f"{first}: read from {notebook.name} as last saved")
+    return cell_parts(notebook, wanted, limits or Limits(), listing=whole)
 
 
 def once_each(parts: Sequence[Part]) -> list[Part]:

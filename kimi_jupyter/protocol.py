@@ -5,7 +5,7 @@
 can drift alone. A message that does not fit is answered with one line (`ProtocolError`).
 
 Frontend → kernel: `hello` {version} → `sessions`; `list_turns` {session} → `turns`;
-`ask` {id, session, prompt} → `start`, `delta`s, `status`, `tool_start`, `confirm`,
+`ask` {id, session, prompt, notebook?} → `start`, `delta`s, `status`, `tool_start`, `confirm`,
 `confirm_end`, `tool_end`, and at the end `done` or `error`; `stop` {id};
 `confirm_reply` {id, call_id, run}.
 
@@ -46,11 +46,29 @@ class ListTurnsRequest(TypedDict):
     session: str
 
 
-class AskRequest(TypedDict):
+class _NotebookFields(TypedDict):
+    cells: list[dict[str, Any]]
+
+
+class NotebookData(_NotebookFields, total=False):
+    """The notebook a question's `@notebook`/`@cell:N` read: its cells as nbformat JSON
+    (outputs cut down on the page), the index of the active cell, and its name."""
+
+    current: int | None
+    name: str
+
+
+class _AskFields(TypedDict):
     type: Literal["ask"]
     id: str
     session: str
     prompt: str
+
+
+class AskRequest(_AskFields, total=False):
+    """Answer `prompt` in `session`; `notebook` when it mentions `@notebook` or `@cell:N`."""
+
+    notebook: NotebookData
 
 
 class StopRequest(TypedDict):

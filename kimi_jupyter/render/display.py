@@ -71,13 +71,9 @@ def execute_metadata() -> dict[str, Any]:
     """The metadata of the execute request this kernel is running (empty outside one)."""
     from IPython import get_ipython
 
-    kernel = getattr(get_ipython(), "kernel", None)
-    try:
-        parent = kernel.get_parent() if kernel is not None else None
-    except (AttributeError, TypeError):
-        return {}
-    metadata = (parent or {}).get("metadata")
-    return metadata if isinstance(metadata, dict) else {}
+    from kimi_jupyter.context.notebook import request_metadata
+
+    return request_metadata(get_ipython())  # `@notebook` reads the page's cells from it too
 
 
 def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnded:

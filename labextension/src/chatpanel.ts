@@ -25,6 +25,7 @@ import { ChatPanelModel } from './chatmodel';
 import { panelStatusText } from './chatstatus';
 import { ChatTurnList } from './chatturnlist';
 import { ChatTurnView } from './chatturnview';
+import { withNotebook } from './notebookcells';
 import { ITranslate, untranslated } from './turn';
 
 export { notebookTarget } from './agent/runner';
@@ -104,7 +105,9 @@ export class KimiChatPanel extends Panel {
 
   /** Ask what is in the input box; the answer is followed as it streams. */
   ask(): void {
-    const request = this.model.ask(this._input.value);
+    const asked = this.model.ask(this._input.value);
+    const notebook = this.agent.target?.notebook;
+    const request = asked && withNotebook(asked, notebook, this._label);
     if (request && this._connection.send(this.agent.ask(request))) {
       this._input.value = '';
       this._turns.jumpToLatest();

@@ -52,12 +52,26 @@ export interface IListTurnsRequest {
   session: string;
 }
 
-/** Frontend → kernel: ask `prompt` in `session`; `id` names the answer for `stop`. */
+/**
+ * The notebook a question's `@notebook` / `@cell:N` read (`notebookcells.ts`): its cells as
+ * nbformat JSON (outputs cut down to a budget), the active cell's index, and its name.
+ */
+export interface INotebookData {
+  cells: Record<string, unknown>[];
+  current?: number | null;
+  name?: string;
+}
+
+/**
+ * Frontend → kernel: ask `prompt` in `session`; `id` names the answer for `stop`;
+ * `notebook` goes along when the prompt mentions `@notebook` or `@cell:N`.
+ */
 export interface IAskRequest {
   type: 'ask';
   id: string;
   session: string;
   prompt: string;
+  notebook?: INotebookData;
 }
 
 /** Frontend → kernel: end the answer `id` where it is. */
@@ -337,6 +351,12 @@ const TOOL_RESULT = shape({
   step: isInteger
 });
 
+const NOTEBOOK_DATA = shape({
+  cells: arrayOf(isObject),
+  current: optional(isInteger),
+  name: absentOr(isString)
+});
+
 const AGENT_PREVIEW = shape({
   cell_id: absentOr(isString),
   index: absentOr(isInteger),
@@ -392,7 +412,12 @@ const KERNEL_SHAPES: Shapes<KernelChatMessage> = {
 const REQUEST_SHAPES: Shapes<ChatRequest> = {
   hello: { version: isInteger },
   list_turns: { session: isString },
-  ask: { id: isString, session: isString, prompt: isString },
+  ask: {
+    id: isString,
+    session: isString,
+    prompt: isString,
+    notebook: absentOr(NOTEBOOK_DATA)
+  },
   stop: { id: isString },
   confirm_reply: { id: isString, call_id: isString, run: isBoolean },
   agent_ask: {

@@ -378,10 +378,11 @@ const cellLiveView: JupyterFrontEndPlugin<void> = {
         });
       }
     });
-    notebooks?.widgetAdded.connect((_, panel) =>
-      announceOnSession(panel.sessionContext)
-    );
-    notebooks?.forEach(panel => announceOnSession(panel.sessionContext));
+    // The cells go along when a `%%kimi` cell mentions `@notebook` or `@cell:N`.
+    const announce = (panel: NotebookPanel) =>
+      announceOnSession(panel.sessionContext, panel.context.model.sharedModel);
+    notebooks?.widgetAdded.connect((_, panel) => announce(panel));
+    notebooks?.forEach(announce);
   }
 };
 
