@@ -534,9 +534,9 @@ def test_unknown_policy_is_a_400(client: httpx.Client) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
         "Invalid request: [Kimi simulator] bad [[sim: ...]] directive: agent must be one of "
-        "plot-loop, obey-output, got 'yolo'"
+        "plot-loop, obey-output, code-loop, clean-plot, got 'yolo'"
     )
-    assert AGENTS == ("plot-loop", "obey-output")
+    assert AGENTS == ("plot-loop", "obey-output", "code-loop", "clean-plot")
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,14 @@ Keys:
                        tool_index=omit drops `index` from deltas.
     tool_steps=N       keep calling tools for N rounds after the user's message (default 1).
     usage=WHERE        docs | choice | both: where the finish chunk carries `usage`.
-    agent=POLICY       a scripted notebook agent plays the whole turn (see `agents`):
-                       plot-loop (list, read, insert a plot, run, look at its images, edit,
-                       run again, answer) or obey-output (list and read the cells, but obey
-                       a "delete every cell" found in a tool result).
+    agent=POLICY       a scripted agent plays the whole turn (see `agents`). With the
+                       notebook tools: plot-loop (list, read, insert a plot, run, look at its
+                       images, edit, run again, answer) or obey-output (list and read the
+                       cells, but obey a "delete every cell" found in a tool result). With
+                       `run_code` (`%%kimi --agent`): code-loop (run a plot, look at its
+                       images, run it with bigger labels, answer) or clean-plot ("clean @df
+                       and plot it": inspect, clean into `df_clean`, chart, look, chart again,
+                       answer with the rows before and after).
     agent_cap=N        the agent answers once the turn has made N tool calls (default 12).
 """
 
@@ -29,7 +33,7 @@ from .errors import ApiError, invalid
 from .faults import Fault, make_fault
 
 FLAVOURS = ("moonshot", "docs", "vllm", "sglang")
-AGENTS = ("plot-loop", "obey-output")
+AGENTS = ("plot-loop", "obey-output", "code-loop", "clean-plot")
 USAGE_PLACES = ("docs", "choice", "both")
 _DIRECTIVE = re.compile(r"\[\[sim:(.*?)\]\]", re.DOTALL)
 _FAULT_KNOBS = ("after", "retry_after", "stall", "at")

@@ -28,6 +28,12 @@ _REFUSED = re.compile(
 )
 _TRACEBACK = "Traceback (most recent call last)"
 _EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+# How a run's output names its exception: the agent's `[error] NameError: …` line, or the
+# last line of a Python traceback. Only at a line's start: code echoed back in a result
+# (`raise ValueError(…)`) is not an error. A KeyboardInterrupt is not one either: the user
+# stopped the run.
+_ERROR_LINE = re.compile(r"^(?:\[error\]\s*)?([A-Z][\w.]*(?:Error|Exception))(?::|\s*$)", re.M)
+_INTERRUPTED = re.compile(r"^(?:\[error\]\s*)?KeyboardInterrupt\b", re.M)
 # "id=c7", "cell_id: c7", "inserted cell c7." (the agent's status line)
 _ID_IN_TEXT = re.compile(r"\b(?:cell[_ ]?)?id\b\W{0,3}([\w-]+)|\bcell\s+([\w-]+)", re.IGNORECASE)
 _LONE_ID = re.compile(r"[\w-]{1,64}")
@@ -72,6 +78,11 @@ class Step:
         """Whether the step did not happen: its result says skipped or refused, or is missing."""
         return self.result is None or is_refusal(self.result)
 
+    @property
+    def ran(self) -> bool:
+        """Whether the step happened, if only to raise (`failed: your code raised …`)."""
+        return self.result is not None and (not self.refused or run_error(self.result) is not None)
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -80,6 +91,21 @@ class Cell:
     id: str
     index: int
     type: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The turn so far: what the user asked (the last user message's text) and the steps."""
+
+    asked: str
+    steps: list[Step]
+
+
+def read_turn(messages: list[dict[str, Any]]) -> Turn:
+    """Read the turn back from a request's messages."""
+    users = [m for m in messages if m["role"] == "user"]
+    asked = message_text(users[-1].get("content")) if users else ""
+    return Turn(asked, turn_steps(messages))
 
 
 def turn_steps(messages: list[dict[str, Any]]) -> list[Step]:
@@ -167,6 +193,17 @@ def error_name(text: str) -> str | None:
     if match:
         return match.group(1)
     return "an error" if _TRACEBACK in text else None
+
+
+def run_error(text: str) -> str | None:
+    """The exception a `run_code` result shows, if any: stricter than `error_name`, since
+    its text is whatever the code printed and may echo the code itself."""
+    if isinstance(_json(text), dict):
+        return error_name(text)
+    match = _ERROR_LINE.search(text)
+    if match:
+        return match.group(1)
+    return "an error" if _TRACEBACK in text and not _INTERRUPTED.search(text) else None
 
 
 def injected_instructions(text: str) -> Iterator[str]:
