@@ -128,6 +128,12 @@ class KimiMagics(Magics):
     @argument("--code", action="store_true", help="Ask for code and insert it as the next cell")
     @argument("-o", "--out", help="Store the answer in this variable")
     @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing")
+    @argument(
+        "--agent",
+        action="store_true",
+        help="Let Kimi run code in this kernel (run_code), each run after your Run / Skip / Edit",
+    )
+    @argument("--auto", action="store_true", help="With --agent: run every step without asking")
     @argument("question", nargs="*", help="The question (with %%%%kimi: the cell body)")
     @no_var_expand
     @line_cell_magic
@@ -162,6 +168,8 @@ class KimiMagics(Magics):
 
         name = args.session or self.session
         namespace = self.shell.user_ns if self.shell is not None else {}
+        if args.auto and not args.agent:
+            raise UsageError("%%kimi: --auto only goes with --agent (it runs every step unasked)")
         try:
             chat = self._get_chat()
             # Everything that can fail on bad input happens before the session is touched.
@@ -179,11 +187,29 @@ class KimiMagics(Magics):
                 chat.sessions.new(name, system=args.system)
             elif args.system is not None:
                 chat.sessions.get(name, system=args.system)
+            if args.agent:
+                turn = self._agent(chat, text, context.parts, name, options, args, context.note)
+                return self._result(turn, shape, out, args, namespace)
             turn = show_turn(chat, text, *context.parts, session=name, cell_id=self._cell_id(),
                              view=self._view(), options=options, note=context.note)  # fmt: skip
             return self._result(turn, shape, out, args, namespace)
         except KimiError as exc:
             raise UsageError(str(exc)) from None
+
+    def _agent(self, chat: Chat, text: str, parts: list[Part], session: str,
+               options: AskOptions, args: Any, note: str | None) -> Turn:  # fmt: skip
+        """`--agent`: the answer with `run_code`, each run in this kernel on this thread."""
+        from kimi_jupyter.agent.cell import CellAgent
+        from kimi_jupyter.agent.modes import DEFAULT_CAP
+
+        if self.shell is None:
+            raise KimiError("--agent runs code in a kernel: use it in IPython or Jupyter")
+        cap = DEFAULT_CAP if args.max_steps is None else min(args.max_steps, DEFAULT_CAP)
+        agent = CellAgent(chat, text, *parts, shell=self.shell, auto=args.auto, cap=cap,
+                          session=session, cell_id=self._cell_id(), options=options)  # fmt: skip
+        from kimi_jupyter.render.display import follow_run
+
+        return follow_run(agent.run, session, self._view(), note=note, outputs=agent.outputs)
 
     def _shape(self, args: Any, namespace: dict[str, Any]) -> Shape:
         from kimi_jupyter.structured import Shape, json_shape, schema_shape

@@ -9,7 +9,9 @@ run = AnswerRun(chat, "Why is @df empty?", *parts, session="eda")
 ended = run.follow(view.add)      # events on this thread; Ctrl-C stops, the end still comes
 run.start(panel_listener)         # or: events on the run's worker thread, return at once
 run.answer(call_id, True)         # an approval, from any thread; the first answer wins
+run.answer(call_id, True, arguments={"code": "..."})  # approved with the user's edit
 run.stop()                        # from any thread; a waiting approval is skipped
+value = run.on_main(func)         # from a tool, on the worker: func runs on `follow`'s thread
 ```
 
 Events are the stream's (`events.Event`) plus the run's own below. `RunEnded` always comes,
@@ -34,6 +36,7 @@ from .conversation import Part
 from .errors import KimiError, one_line
 from .events import Event, ToolCall
 from .options import AskOptions
+from .tools import Edited
 from .turn import Status, Turn
 
 __all__ = [
@@ -45,6 +48,8 @@ __all__ = [
     "RetryScheduled",
     "RunEnded",
     "RunEvent",
+    "RunStoppedError",
+    "ToolOutputs",
     "approval_timeout",
 ]
 
@@ -84,6 +89,7 @@ class ApprovalSettled:
     call: ToolCall
     run: bool
     by: SettledBy
+    arguments: dict[str, Any] | None = None  # the user's edit, when approved edited
 
     @property
     def notice(self) -> str | None:
@@ -103,7 +109,22 @@ class RunEnded:
     recorded: bool = True
 
 
-RunEvent = Event | RetryScheduled | ApprovalRequested | ApprovalSettled | RunEnded
+@dataclass(frozen=True, slots=True)
+class ToolOutputs:
+    """What a tool call produced for people to see (the cell agent's `run_code`: the code as
+    run and its nbformat outputs), before its `ToolFinished`; the model gets the tool's own
+    bounded parts."""
+
+    call: ToolCall
+    code: str
+    outputs: tuple[dict[str, Any], ...]
+
+
+class RunStoppedError(KimiError):
+    """`AnswerRun.on_main` did not run its function: the run was stopped first."""
+
+
+RunEvent = Event | RetryScheduled | ApprovalRequested | ApprovalSettled | ToolOutputs | RunEnded
 Listener = Callable[[RunEvent], None]
 
 
@@ -122,6 +143,18 @@ class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
     run: bool = False
     by: SettledBy = "user"
+    arguments: dict[str, Any] | None = None
+
+
+@dataclass
+class _MainCall:
+    """A function a tool hands to the thread that follows the run (`AnswerRun.on_main`)."""
+
+    func: Callable[[], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    state: Literal["waiting", "running", "cancelled"] = "waiting"
+    value: Any = None
+    error: BaseException | None = None
 
 
 class Approvals:
@@ -134,9 +167,10 @@ class Approvals:
         self._released = False
         self._lock = threading.Lock()
 
-    def ask(self, call: ToolCall) -> bool | str:
+    def ask(self, call: ToolCall) -> bool | str | Edited:
         """On the run's worker thread: block until the call is approved or skipped. True:
-        run it; False: the user said no; a string: why it was skipped without a "no"."""
+        run it; `Edited`: run it with the user's arguments; False: the user said no; a
+        string: why it was skipped without a "no"."""
         pending = _Pending()
         with self._lock:
             if self._released:
@@ -152,18 +186,22 @@ class Approvals:
                 if not pending.done.is_set():
                     pending.by = "timeout"
                     pending.done.set()
-        self._emit(ApprovalSettled(call, pending.run, pending.by))
-        if pending.by == "user":
-            return pending.run
-        return _UNANSWERED[pending.by]
+        self._emit(ApprovalSettled(call, pending.run, pending.by, pending.arguments))
+        if pending.by != "user":
+            return _UNANSWERED[pending.by]
+        if pending.run and pending.arguments is not None:
+            return Edited(pending.arguments)
+        return pending.run
 
-    def answer(self, call_id: str, run: bool) -> bool:
-        """From any thread; False when no approval of that call is waiting."""
+    def answer(self, call_id: str, run: bool, *, arguments: dict[str, Any] | None = None) -> bool:
+        """From any thread; False when no approval of that call is waiting. `arguments`
+        (with `run`): the user edited the call; it runs with these instead."""
         with self._lock:
             pending = self._waiting.get(call_id)
             if pending is None or pending.done.is_set():
                 return False
             pending.run = run
+            pending.arguments = dict(arguments) if run and arguments is not None else None
             pending.done.set()
             return True
 
@@ -195,8 +233,10 @@ class AnswerRun:
         self.cell_id, self.options = cell_id, options or AskOptions()
         self.approvals = Approvals(timeout or approval_timeout(), self._emit)
         self.ended: RunEnded | None = None
+        self.finisher: Callable[[RunEnded], RunEnded] | None = None
         self._listeners: list[Listener] = []
-        self._queue: queue.Queue[RunEvent] | None = None
+        self._queue: queue.Queue[RunEvent | _MainCall] | None = None
+        self._mains: list[_MainCall] = []
         self._stream: Any = None
         self._stopped = False
         self._finished = threading.Event()
@@ -216,12 +256,16 @@ class AnswerRun:
     def follow(self, *listeners: Listener) -> RunEnded:
         """Run on a worker thread, and hand its events to `listeners` on this thread until
         the end. Ctrl-C here (or in a listener) is Stop: the end still comes, and the
-        partial answer is kept."""
+        partial answer is kept. Functions a tool hands over (`on_main`) run here too,
+        between events."""
         self._listeners, self._queue = list(listeners), queue.Queue()
         self._launch()
         while True:
             try:
                 event = self._queue.get(timeout=_POLL_SECONDS)
+                if isinstance(event, _MainCall):
+                    self._run_main(event)
+                    continue
             except queue.Empty:
                 continue
             except KeyboardInterrupt:
@@ -230,6 +274,47 @@ class AnswerRun:
             self._deliver(event)
             if isinstance(event, RunEnded):
                 return event
+
+    def on_main(self, func: Callable[[], Any]) -> Any:
+        """From a tool function on the run's worker thread: run `func` on the thread that
+        follows the run (a kernel's main thread, where user code belongs) and return what
+        it returned, or raise what it raised. Stop before it starts: `RunStoppedError`. Only a
+        followed run has such a thread (`KimiError` otherwise)."""
+        if self._queue is None or threading.current_thread() is not self._worker:
+            raise KimiError("only a followed run's tools can hand work to its thread")
+        item = _MainCall(func)
+        with self._lock:
+            if self._stopped:
+                raise RunStoppedError("the user stopped the answer")
+            self._mains.append(item)
+        self._queue.put(item)
+        item.done.wait()
+        with self._lock:
+            self._mains.remove(item)
+        if item.state == "cancelled":
+            raise RunStoppedError("the user stopped the answer")
+        if item.error is not None:
+            raise item.error
+        return item.value
+
+    def report(self, event: ToolOutputs) -> None:
+        """From a tool function: what its call produced, for the views (before its end)."""
+        self._emit(event)
+
+    def _run_main(self, item: _MainCall) -> None:
+        with self._lock:
+            if item.state != "waiting":
+                return
+            item.state = "running"
+        try:
+            item.value = item.func()
+        except KeyboardInterrupt as exc:  # Ctrl-C in the handed-over work: Stop
+            item.error = exc
+            self.stop()
+        except BaseException as exc:  # noqa: BLE001 - the worker raises it in its tool
+            item.error = exc
+        finally:
+            item.done.set()
 
     def wait(self, timeout: float | None = None) -> RunEnded | None:
         """Block until the run has ended (None after `timeout`); Ctrl-C stops it."""
@@ -245,13 +330,18 @@ class AnswerRun:
         with self._lock:
             self._stopped = True
             stream = self._stream
+            for item in self._mains:  # not started yet: it never will
+                if item.state == "waiting":
+                    item.state = "cancelled"
+                    item.done.set()
         self.approvals.release()
         if stream is not None:
             stream.close()
 
-    def answer(self, call_id: str, run: bool) -> bool:
-        """Approve (`run`) or skip the waiting call `call_id`; False if none is waiting."""
-        return self.approvals.answer(call_id, run)
+    def answer(self, call_id: str, run: bool, *, arguments: dict[str, Any] | None = None) -> bool:
+        """Approve (`run`) or skip the waiting call `call_id`; False if none is waiting.
+        `arguments`: approved as the user edited it."""
+        return self.approvals.answer(call_id, run, arguments=arguments)
 
     def _launch(self) -> None:
         self._worker = threading.Thread(target=self._work, name="kimi-answer", daemon=True)
@@ -333,6 +423,12 @@ class AnswerRun:
         with self._lock:
             if self.ended is not None:
                 return
+        if self.finisher is not None:
+            try:
+                ended = self.finisher(ended)
+            except Exception as exc:  # noqa: BLE001 - the end must come, as it was
+                _log.error("kimi: finishing the run failed: %s", one_line(exc, named=False))
+        with self._lock:
             self.ended = ended
         self._emit(ended)
         self._finished.set()

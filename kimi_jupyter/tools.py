@@ -24,11 +24,12 @@ same converters as `@` mentions (a DataFrame becomes compact JSON, a figure an i
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, overload
 from urllib.parse import urlsplit
 
@@ -41,10 +42,13 @@ from .events import ToolCall, ToolResult, ToolStatus
 
 __all__ = [
     "WEB_SEARCH",
+    "Calling",
+    "Edited",
     "Tool",
     "ToolDefinitionError",
     "ToolReply",
     "Toolbox",
+    "calling",
     "run_call",
     "tool",
 ]
@@ -55,9 +59,38 @@ PREVIEW_CHARS = 600
 RESULT_CHARS = 20_000  # what one tool result may add to the conversation
 _MOONSHOT_HOSTS = ("api.moonshot.ai", "api.moonshot.cn")
 
-Confirm = Callable[[ToolCall], "bool | str"]
-"""Whether a call may run: True runs it; False is the user's "no"; a string says why it did
-not run without anyone saying no (no answer in time, the answer was stopped)."""
+
+@dataclass(frozen=True)
+class Edited:
+    """An approval with the user's own arguments: the call runs with these instead."""
+
+    arguments: Mapping[str, Any]
+
+
+Confirm = Callable[[ToolCall], "bool | str | Edited"]
+"""Whether a call may run: True runs it; `Edited` runs it with the user's arguments; False
+is the user's "no"; a string says why it did not run without anyone saying no (no answer in
+time, the answer was stopped)."""
+
+
+@dataclass(frozen=True)
+class Calling:
+    """The call a tool function is running for (`calling()`), as it runs: with the user's
+    arguments when they were `edited`."""
+
+    call: ToolCall
+    step: int
+    edited: bool = False
+
+
+_CALLING: contextvars.ContextVar[Calling | None] = contextvars.ContextVar(
+    "kimi_calling", default=None
+)
+
+
+def calling() -> Calling | None:
+    """Inside a tool function run by `run_call`: the call it answers (else None)."""
+    return _CALLING.get()
 
 
 @dataclass(frozen=True)
@@ -205,6 +238,7 @@ class ToolReply:
     parts: tuple[Part, ...]
     status: ToolStatus = "ok"
     preview: str = ""
+    arguments: str | None = None  # the JSON arguments it actually ran with (a user's edit)
 
 
 @dataclass(frozen=True)
@@ -238,18 +272,32 @@ def run_call(
     except ToolArgumentError as exc:
         return _outcome(call, step, "error", f"error: {exc}", 0.0)
     verdict = (confirm or ask_in_terminal)(call) if offered.confirm else True
-    if verdict is not True:
+    if isinstance(verdict, Edited):  # the record keeps what ran; the model is told below
+        call = replace(call, arguments=json.dumps(dict(verdict.arguments), ensure_ascii=False))
+        try:
+            args, kwargs = bind(offered.func, offered.schema, dict(verdict.arguments))
+        except ToolArgumentError as exc:
+            return _outcome(call, step, "error", f"error: the user's edit: {exc}", 0.0)
+    elif verdict is not True:
         why = "the user chose not to run this call" if verdict is False else f"not run: {verdict}"
         return _outcome(call, step, "skipped", f"error: {why}", 0.0)
     start = time.monotonic()
+    token = _CALLING.set(Calling(call, step, isinstance(verdict, Edited)))
     try:
         value = offered.func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the model gets any error; Ctrl-C still stops
         text = f"error: {call.name} raised {type(exc).__name__}: {exc}"
         return _outcome(call, step, "error", text, time.monotonic() - start)
+    finally:
+        _CALLING.reset(token)
     if isinstance(value, ToolReply):
         return _replied(call, step, value, time.monotonic() - start)
-    return _converted(call, step, value, time.monotonic() - start)
+    outcome = _converted(call, step, value, time.monotonic() - start)
+    if isinstance(verdict, Edited) and isinstance(outcome.message.content, str):
+        note = f"(the user edited the arguments before it ran: {call.arguments})\n"
+        message = replace(outcome.message, content=note + outcome.message.content)
+        outcome = replace(outcome, message=message)
+    return outcome
 
 
 def not_run(call: ToolCall, step: int, why: str) -> Outcome:
@@ -296,7 +344,8 @@ def _replied(call: ToolCall, step: int, reply: ToolReply, duration: float) -> Ou
     if len(texts) < len(reply.parts):  # media: the parts as they are, images in place
         content = reply.parts
     preview = _short(reply.preview or "\n".join(texts), PREVIEW_CHARS)
-    result = ToolResult(call.id, call.name, call.arguments, reply.status, preview, duration, step)
+    arguments = call.arguments if reply.arguments is None else reply.arguments
+    result = ToolResult(call.id, call.name, arguments, reply.status, preview, duration, step)
     return Outcome(result, Message("tool", content or "(no result)", tool_call_id=call.id,
                                    name=call.name))  # fmt: skip
 

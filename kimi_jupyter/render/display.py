@@ -10,7 +10,7 @@ from typing import Any
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.conversation import Part
 from kimi_jupyter.options import AskOptions
-from kimi_jupyter.render.bundle import one_line, static_bundle
+from kimi_jupyter.render.bundle import Outputs, one_line, static_bundle
 from kimi_jupyter.render.text import TextView
 from kimi_jupyter.run import AnswerRun, ApprovalRequested, RunEnded, RunEvent
 from kimi_jupyter.turn import Turn
@@ -35,14 +35,29 @@ def show_turn(
     """
     options = options or AskOptions()
     run = AnswerRun(chat, prompt, *objects, session=session, cell_id=cell_id, options=options)
-    if options.stream is False:  # nothing to watch: wait, then show the answer
+    return follow_run(run, session, view, note=note, watch=options.stream is not False)
+
+
+def follow_run(
+    run: AnswerRun,
+    session: str,
+    view: str,
+    *,
+    note: str | None = None,
+    outputs: Outputs | None = None,
+    watch: bool = True,
+) -> Turn:
+    """`show_turn` for a run made elsewhere (the cell agent's): follow it in the live view
+    `view` names (not `watch`: nothing streams, so wait), then leave the saved output,
+    with what code calls showed (`outputs`); a failure raises its `KimiError` after that."""
+    if not watch:  # nothing to watch: wait, then show the answer
         ended = run.follow(Unattended(run).add)
-        _show_final(ended, session, "widget" if view == "static" else view)
+        _show_final(ended, session, "widget" if view == "static" else view, outputs)
     elif view == "widget":
-        ended = _follow_in_widget(run, session, note)
+        ended = _follow_in_widget(run, session, note, outputs)
     elif view == "static":  # headless runs: no widgets at all, only what the notebook keeps
         ended = run.follow(Unattended(run).add)
-        _show_final(ended, session, "widget")
+        _show_final(ended, session, "widget", outputs)
     else:
         text = TextView(control=run)
         if note:
@@ -76,7 +91,9 @@ def execute_metadata() -> dict[str, Any]:
     return request_metadata(get_ipython())  # `@notebook` reads the page's cells from it too
 
 
-def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnded:
+def _follow_in_widget(
+    run: AnswerRun, session: str, note: str | None, outputs: Outputs | None
+) -> RunEnded:
     """The lab extension's one-model view where the page says it draws it (JupyterLab,
     Notebook 7 with our extension), else the core-widget view (VS Code, Colab, a JupyterLab
     without the extension)."""
@@ -96,7 +113,7 @@ def _follow_in_widget(run: AnswerRun, session: str, note: str | None) -> RunEnde
         finally:
             live.close()
     if ended.recorded:
-        handle.update(static_bundle(ended.turn, session), raw=True)
+        handle.update(static_bundle(ended.turn, session, outputs), raw=True)
     else:  # it failed before anything arrived: nothing to keep on screen
         handle.update({"text/plain": ""}, raw=True)
     return ended
@@ -158,12 +175,12 @@ class Unattended:
             self._run.answer(event.call.id, False)
 
 
-def _show_final(ended: RunEnded, session: str, view: str) -> None:
+def _show_final(ended: RunEnded, session: str, view: str, outputs: Outputs | None) -> None:
     if not ended.recorded:
         return
     if view == "widget":
         from IPython.display import display
 
-        display(static_bundle(ended.turn, session), raw=True)
+        display(static_bundle(ended.turn, session, outputs), raw=True)
     else:
         TextView().finish(ended.turn)

@@ -33,7 +33,7 @@ from kimi_jupyter.render.bundle import one_line
 from kimi_jupyter.render.live import Progress, RunListener
 from kimi_jupyter.render.tool_panel import ToolPanels
 from kimi_jupyter.render.widget import Control
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, ToolOutputs
 
 # The execute-request metadata key the extension sets, and the live protocol it speaks.
 METADATA_KEY = "kimi_jupyter"
@@ -128,7 +128,8 @@ class LabLiveView(RunListener):
         call = event.call
         panel = self.tools.get(call, confirm=True)
         if isinstance(event, ApprovalRequested):
-            panel.show_buttons(lambda run: self._answer(call.id, run))
+            panel.show_buttons(lambda run: self._answer(call.id, run),
+                               edit=lambda arguments: self._edited(call.id, arguments))  # fmt: skip
             self.progress.phase = f"waiting for you: run {one_line(call.name, 40)}?"
             self.repaint(final=True)
             return
@@ -140,6 +141,15 @@ class LabLiveView(RunListener):
     def _answer(self, call_id: str, run: bool) -> None:
         if self._control is not None:
             self._control.answer(call_id, run)
+
+    def _edited(self, call_id: str, arguments: dict[str, Any]) -> None:
+        """Run edited: approved, with the user's arguments."""
+        if self._control is not None:
+            self._control.answer(call_id, True, arguments=arguments)
+
+    def _tool_outputs(self, event: ToolOutputs) -> None:
+        self.repaint(final=True)  # the text so far, then the step's code and outputs
+        self.tools.show_outputs(event.call, event.code, event.outputs)
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("stop") is True:

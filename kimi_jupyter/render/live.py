@@ -17,7 +17,14 @@ from kimi_jupyter.events import (
     Usage,
 )
 from kimi_jupyter.render.bundle import one_line, thinking_summary
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEnded, RunEvent
+from kimi_jupyter.run import (
+    ApprovalRequested,
+    ApprovalSettled,
+    RetryScheduled,
+    RunEnded,
+    RunEvent,
+    ToolOutputs,
+)
 
 
 class RunListener:
@@ -31,6 +38,8 @@ class RunListener:
             self.notify(event.text)
         elif isinstance(event, ApprovalRequested | ApprovalSettled):
             self._approval(event)
+        elif isinstance(event, ToolOutputs):
+            self._tool_outputs(event)
         else:
             self._stream_event(event)
 
@@ -41,6 +50,10 @@ class RunListener:
         raise NotImplementedError
 
     def _approval(self, event: ApprovalRequested | ApprovalSettled) -> None:
+        raise NotImplementedError
+
+    def _tool_outputs(self, event: ToolOutputs) -> None:
+        """A code call ran (the cell agent's `run_code`): its code and outputs."""
         raise NotImplementedError
 
     def _stream_event(self, event: Event) -> None:

@@ -7,8 +7,8 @@ sequences or control characters (`terminal.py`): only our own dimming reaches th
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kimi_jupyter.events import (
     STEP_BREAK,
@@ -18,9 +18,23 @@ from kimi_jupyter.events import (
     ToolFinished,
     ToolStarted,
 )
-from kimi_jupyter.render.bundle import footer_text, notice, one_line, result_title, thinking_summary
+from kimi_jupyter.render.bundle import (
+    call_code,
+    footer_text,
+    joined_text,
+    notice,
+    one_line,
+    result_title,
+    thinking_summary,
+)
 from kimi_jupyter.render.terminal import TerminalFilter, strip_terminal
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, RetryScheduled, RunEvent
+from kimi_jupyter.run import (
+    ApprovalRequested,
+    ApprovalSettled,
+    RetryScheduled,
+    RunEvent,
+    ToolOutputs,
+)
 from kimi_jupyter.turn import Turn
 
 if TYPE_CHECKING:
@@ -70,11 +84,17 @@ class TextView:
             preview = one_line(event.result.preview, 200)
             self._line(result_title(event.result) + (f" → {preview}" if preview else ""))
         elif isinstance(event, ApprovalRequested) and self._control is not None:
+            code = call_code(event.call.name, event.call.arguments)
+            if code is not None:  # the code to approve, whole, before the question
+                self._line(f"```python\n{strip_terminal(code)}\n```")
             self._control.answer(event.call.id, self.confirm(event.call))
         elif isinstance(event, ApprovalSettled) and event.notice:
             self.notify(event.notice)
         elif isinstance(event, RetryScheduled):
             self.notify(event.text)
+        elif isinstance(event, ToolOutputs):  # a code step ran: what it printed and showed
+            for line in outputs_lines(event.outputs):
+                self._line(line)
 
     def confirm(self, call: ToolCall) -> bool:
         """`Run name(args)? [y/N]`: only y/yes runs it; end of input (or no stdin) skips.
@@ -122,3 +142,26 @@ class TextView:
 def _call_text(call: ToolCall) -> str:
     """`lookup({"city": "Paris"})`, one line, with no control characters from the model."""
     return f"{one_line(call.name, 60)}({one_line(call.arguments, 120)})"
+
+
+def outputs_lines(outputs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """nbformat outputs as a terminal shows them: text without escape sequences, a figure as
+    a line naming it."""
+    lines: list[str] = []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            lines.append(strip_terminal(joined_text(output.get("text"))).rstrip("\n"))
+        elif kind == "error":
+            trace = output.get("traceback")
+            text = "\n".join(map(str, trace)) if isinstance(trace, list) and trace else ""
+            lines.append(strip_terminal(text or f"{output.get('ename')}: {output.get('evalue')}"))
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data")
+            data = data if isinstance(data, Mapping) else {}
+            if "text/plain" in data and not any(k.startswith("image/") for k in data):
+                lines.append(strip_terminal(joined_text(data["text/plain"])))
+            else:
+                images = ", ".join(k for k in data if k.startswith("image/"))
+                lines.append(f"[{images or 'output'}]")
+    return [line for line in lines if line]

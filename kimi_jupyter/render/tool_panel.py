@@ -3,17 +3,26 @@ Run / Skip buttons while the run waits for the user's approval. ipywidgets is im
 one is made. The waiting, its timeout and Stop belong to the run (`run.Approvals`): a panel
 only shows the question and passes a click on.
 
+A code tool's call (`bundle.CODE_TOOLS`: `run_code`) shows its code as a Python block, its
+outputs once it ran (`show_outputs`: text escaped, PNG figures as images), and, when the view
+passes `edit`, an Edit button: a text area with the code and "Run edited".
+
 The title is plain text in every frontend (an Accordion title); the body is escaped HTML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kimi_jupyter.events import ToolCall, ToolResult
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import (
+    CODE_TOOLS,
+    call_code,
+    code_html,
+    outputs_html,
     pretty_arguments,
     result_title,
     tool_text_html,
@@ -35,16 +44,28 @@ class ToolPanel:
         self.call = call
         self.status = WAITING if confirm else RUNNING
         self.result: ToolResult | None = None
-        body = tool_text_html("Arguments", pretty_arguments(call.arguments))
+        self.code = call_code(call.name, call.arguments)
+        self.shown_outputs = False
         shared = {"layout": layout, "style": style} if style is not None else {"layout": layout}
-        self.arguments = w.HTML(sanitize(body), **shared)
+        self.arguments = w.HTML(self._arguments_html(), **shared)
         self.output = w.HTML("", **shared)
         self.body = w.VBox([self.arguments, self.output])
         self.accordion = w.Accordion([self.body], titles=(tool_title(call.name, self.status),))
         self.accordion.add_class("kimi-tool")
+        if self.code is not None:  # the code is the point of the call: shown unfolded
+            self.accordion.selected_index = 0
         self.run_button: Any = None
         self.skip_button: Any = None
+        self.edit_button: Any = None
+        self.editor: Any = None
+        self.run_edited_button: Any = None
         self._buttons: Any = None
+        self._editing: Any = None
+
+    def _arguments_html(self) -> str:
+        if self.code is not None:
+            return sanitize(code_html(self.code))
+        return sanitize(tool_text_html("Arguments", pretty_arguments(self.call.arguments)))
 
     @property
     def waiting(self) -> bool:
@@ -57,16 +78,34 @@ class ToolPanel:
     def finish(self, result: ToolResult) -> None:
         """Show how the call ended, and its result (escaped)."""
         self.result, self.status = result, result.status
-        if result.preview:
+        code = call_code(result.name, result.arguments)
+        if code is not None and code != self.code:  # the user's edit is what ran
+            self.code = code
+            self.arguments.value = self._arguments_html()
+        if result.preview and not self.shown_outputs:
             self.output.value = sanitize(tool_text_html("Result", result.preview))
         self.accordion.set_title(0, result_title(result))
+
+    def show_outputs(self, code: str, outputs: Sequence[Mapping[str, Any]]) -> None:
+        """A code call ran: the code as it ran, then what it printed and showed."""
+        if code != self.code:
+            self.code = code
+            self.arguments.value = self._arguments_html()
+        self.output.value = outputs_html(outputs) if outputs else ""
+        self.shown_outputs = True
 
     def widgets(self) -> list[Any]:
         return [self.arguments, self.output, self.body, self.accordion]
 
-    def show_buttons(self, decide: Callable[[bool], None]) -> None:
+    def show_buttons(
+        self,
+        decide: Callable[[bool], None],
+        *,
+        edit: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         """Show Run / Skip and open the panel; a click calls `decide(run)` (from whatever
-        thread the click arrives on: the run takes the first answer)."""
+        thread the click arrives on: the run takes the first answer). With `edit`, a code
+        call also gets Edit: "Run edited" calls `edit(arguments)` with the user's code."""
         import ipywidgets as w
 
         if self._buttons is not None:
@@ -77,13 +116,48 @@ class ToolPanel:
                                     tooltip="Do not run it; the model is told so")  # fmt: skip
         self.run_button.on_click(lambda _: decide(True))
         self.skip_button.on_click(lambda _: decide(False))
-        for button in (self.run_button, self.skip_button):
+        buttons = [self.run_button, self.skip_button]
+        if edit is not None and self.code is not None:
+            tip = "Change the code, then run your version"
+            self.edit_button = w.Button(description="Edit", icon="edit", tooltip=tip)
+            self.edit_button.on_click(lambda _: self._open_editor(edit))
+            buttons.append(self.edit_button)
+        for button in buttons:
             handle_clicks_on_any_shell(button)
-        self._buttons = w.HBox([self.run_button, self.skip_button])
+        self._buttons = w.HBox(buttons)
         self._buttons.add_class("kimi-tool-confirm")
         self.body.children = (self.arguments, self.output, self._buttons)
         self.set_status(WAITING)
         self.accordion.selected_index = 0
+
+    def _open_editor(self, edit: Callable[[dict[str, Any]], None]) -> None:
+        """Edit: the code in a text area, and "Run edited" to run that instead."""
+        import ipywidgets as w
+
+        if self._editing is not None or self._buttons is None:
+            return
+        rows = min(30, max(4, (self.code or "").count("\n") + 2))
+        self.editor = w.Textarea(value=self.code or "", rows=rows,
+                                 layout=w.Layout(width="100%"))  # fmt: skip
+        self.editor.add_class("kimi-tool-editor")
+        self.run_edited_button = w.Button(description="Run edited", icon="play",
+                                          button_style="warning",
+                                          tooltip="Run the code as you edited it")  # fmt: skip
+        self.run_edited_button.on_click(lambda _: edit(self._edited_arguments()))
+        handle_clicks_on_any_shell(self.run_edited_button)
+        self._editing = w.VBox([self.editor, self.run_edited_button])
+        self.body.children = (self.arguments, self.output, self._buttons, self._editing)
+
+    def _edited_arguments(self) -> dict[str, Any]:
+        """The call's arguments with the code as the text area holds it."""
+        try:
+            arguments = json.loads(self.call.arguments) if self.call.arguments.strip() else {}
+        except ValueError:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            arguments = {}
+        arguments[CODE_TOOLS[self.call.name]] = str(self.editor.value)
+        return arguments
 
     def hide_buttons(self, run: bool) -> None:
         """The question is settled (`run`: it runs now; else skipped)."""
@@ -92,7 +166,12 @@ class ToolPanel:
         if buttons is None:
             return
         self.body.children = (self.arguments, self.output)
-        for widget in (self.run_button, self.skip_button, buttons):
+        parts = [self.run_button, self.skip_button, self.edit_button, buttons]
+        parts += [self.editor, self.run_edited_button, self._editing]
+        self._editing = None
+        for widget in parts:
+            if widget is None:
+                continue
             for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
                 if part is not None:
                     part.close()
@@ -125,6 +204,9 @@ class ToolPanels:
 
     def finish(self, result: ToolResult) -> None:
         self.get(ToolCall(result.call_id, result.name, result.arguments)).finish(result)
+
+    def show_outputs(self, call: ToolCall, code: str, outputs: Sequence[Mapping[str, Any]]) -> None:
+        self.get(call).show_outputs(code, outputs)
 
     def end(self, phase: str) -> None:
         """The answer ended (`phase`) before some calls did: say so in their titles."""

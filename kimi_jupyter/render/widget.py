@@ -29,7 +29,7 @@ from kimi_jupyter.render.chunks import MarkdownChunker, Piece, PlainChunker
 from kimi_jupyter.render.html import HIGHLIGHT_CSS, HighlightBudget, render_markdown, render_text
 from kimi_jupyter.render.live import Progress, RunListener
 from kimi_jupyter.render.tool_panel import ToolPanels
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, ToolOutputs
 
 PAGE = 8
 STAGE = 1024  # bytes of frozen HTML that get a widget of their own
@@ -147,7 +147,9 @@ class Control(Protocol):
     """What a view may ask of the run it shows (`run.AnswerRun`)."""
 
     def stop(self) -> None: ...
-    def answer(self, call_id: str, run: bool) -> bool: ...
+    def answer(
+        self, call_id: str, run: bool, *, arguments: dict[str, Any] | None = None
+    ) -> bool: ...
 
 
 class LiveView(RunListener):
@@ -199,6 +201,10 @@ class LiveView(RunListener):
         self.repaints = 0
         self.tools = ToolPanels(self._place_tools, layout, html_style)
 
+    def _tool_outputs(self, event: ToolOutputs) -> None:
+        self.repaint(final=True)
+        self.tools.show_outputs(event.call, event.code, event.outputs)
+
     def _stream_event(self, event: Event) -> None:
         now = self._clock()
         was_answering = self.progress.answer_started is not None
@@ -223,7 +229,8 @@ class LiveView(RunListener):
         call = event.call
         panel = self.tools.get(call, confirm=True)
         if isinstance(event, ApprovalRequested):
-            panel.show_buttons(lambda run: self._answer(call.id, run))
+            panel.show_buttons(lambda run: self._answer(call.id, run),
+                               edit=lambda arguments: self._edited(call.id, arguments))  # fmt: skip
             self.status.value = _status_html(f"waiting for you: run {one_line(call.name, 40)}?")
             return
         panel.hide_buttons(event.run)
@@ -234,6 +241,11 @@ class LiveView(RunListener):
     def _answer(self, call_id: str, run: bool) -> None:
         if self._control is not None:
             self._control.answer(call_id, run)
+
+    def _edited(self, call_id: str, arguments: dict[str, Any]) -> None:
+        """Run edited: approved, with the user's arguments."""
+        if self._control is not None:
+            self._control.answer(call_id, True, arguments=arguments)
 
     def stop(self) -> None:
         """What Stop does: end the answer (the run skips a Run / Skip still waiting)."""

@@ -73,6 +73,28 @@ export function setCodeInserter(inserter: CodeInserter | null): void {
 }
 
 /**
+ * Inserts `sources` as code cells below the cell whose output holds `from`; resolves to
+ * how many it inserted (0: no notebook cell holds `from`). Set by `index.ts`; the "Insert
+ * steps as cells below" button of a `%%kimi --agent` turn calls it (`agentcellsteps.ts`).
+ */
+export type StepsInserter = (
+  sources: string[],
+  from: HTMLElement
+) => Promise<number>;
+
+let stepsInserter: StepsInserter | null = null;
+
+/** Set (or with `null`, clear) what "Insert steps as cells below" calls. */
+export function setStepsInserter(inserter: StepsInserter | null): void {
+  stepsInserter = inserter;
+}
+
+/** What "Insert steps as cells below" calls now (`null`: no notebook to insert into). */
+export function currentStepsInserter(): StepsInserter | null {
+  return stepsInserter;
+}
+
+/**
  * Give every code block under `host` an "Insert" button that calls `insert` (by default
  * the inserter `index.ts` set) with the block's code; return how many were added.
  *

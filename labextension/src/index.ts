@@ -38,7 +38,8 @@ import {
   locateOutput,
   OUTPUT_CHILD_CLASS,
   OUTPUT_SELECTOR,
-  setCodeInserter
+  setCodeInserter,
+  setStepsInserter
 } from './actions';
 
 import { createTurnRendererFactory, TURN_RENDERER_RANK } from './renderer';
@@ -265,6 +266,12 @@ const notebookActions: JupyterFrontEndPlugin<void> = {
           insertCode(NotebookActions, notebook, code);
         }
       }
+    });
+    setStepsInserter(async (sources, from) => {
+      const { insertStepsBelow } = await import('./agentcellsteps');
+      const panels: NotebookPanel[] = [];
+      tracker.forEach(panel => panels.push(panel));
+      return insertStepsBelow(panels, sources, from);
     });
     setCodeInserter(code => {
       void app.commands.execute(INSERT_CODE_COMMAND, { code });

@@ -9,6 +9,9 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 /** The MIME type of a saved `%%kimi` turn record. */
 export const TURN_MIME_TYPE = 'application/vnd.kimi.turn+json';
 
+/** What a cell agent turn's steps showed, beside its record (`render/bundle.py`). */
+export const STEPS_MIME_TYPE = 'application/vnd.kimi.steps+json';
+
 /** Lower ranks win: below `text/html` (50), so JupyterLab picks the turn record. */
 export const TURN_RENDERER_RANK = 40;
 
@@ -47,7 +50,8 @@ export class TurnRenderer extends Widget implements IRenderMime.IRenderer {
       model.data[this._options.mimeType],
       {
         options: this._options,
-        markdownFactory: this._markdownFactory()
+        markdownFactory: this._markdownFactory(),
+        steps: model.data[STEPS_MIME_TYPE]
       }
     );
   }

@@ -71,15 +71,28 @@ export function updateToolPanel(
   details.replaceChildren(...children);
 }
 
-/** The saved calls of a turn record, each as a closed panel. */
+/**
+ * What a saved call's panel shows under its title in place of its arguments and result
+ * (the cell agent's steps: code, outputs, figures), or `null` for the usual body.
+ */
+export type ToolBody = (result: IToolResult) => HTMLElement[] | null;
+
+/** The saved calls of a turn record, each as a closed panel (open when `body` fills it). */
 export function toolResultsNode(
   results: readonly IToolResult[],
-  trans: ITranslate = untranslated
+  trans: ITranslate = untranslated,
+  body?: ToolBody
 ): HTMLElement {
   const node = document.createElement('div');
   node.className = 'jp-KimiTurn-tools';
   for (const result of results) {
-    node.appendChild(toolPanelNode(result, trans));
+    const panel = toolPanelNode(result, trans);
+    const shown = body?.(result);
+    if (shown) {
+      panel.replaceChildren(panel.querySelector('summary')!, ...shown);
+      panel.open = true; // what the step did is the answer's evidence
+    }
+    node.appendChild(panel);
   }
   return node;
 }

@@ -13,6 +13,13 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { addInsertCodeButtons } from './actions';
+import {
+  agentCellSteps,
+  agentStepsNode,
+  parseStepOutputs,
+  stepCode,
+  stepNodes
+} from './agentcellsteps';
 import { labelWithNotice, markBidi, stripBidi } from './bidi';
 import { fitsMarkdownBudget, plainAnswer } from './bounds';
 import { plainDiagramParser } from './diagrams';
@@ -43,6 +50,8 @@ export interface ITurnContext {
    * `options`, the answer shows as source text.
    */
   markdownFactory?: IRenderMime.IRendererFactory;
+  /** What a cell agent turn's steps showed (`application/vnd.kimi.steps+json`), if any. */
+  steps?: unknown;
 }
 
 /** Replace the widgets in `layout` with a view of the turn record `data`. */
@@ -72,7 +81,14 @@ export async function renderTurn(
     add(thinkingNode(turn, trans));
   }
   if (turn.toolResults.length) {
-    add(toolResultsNode(turn.toolResults, trans));
+    const steps = parseStepOutputs(context.steps);
+    add(
+      toolResultsNode(turn.toolResults, trans, result => {
+        const code = stepCode(result.name, result.arguments);
+        const items = steps.get(result.callId);
+        return code !== null && items ? stepNodes(code, items, trans) : null;
+      })
+    );
   } else if (turn.toolCalls.length) {
     add(toolCallsNode(turn, trans)); // a record from before tool results were kept
   }
@@ -85,6 +101,10 @@ export async function renderTurn(
     add(notice);
   }
   add(footerNode(turn, trans));
+  const steps = agentStepsNode(agentCellSteps(data), trans);
+  if (steps) {
+    add(steps); // a `%%kimi --agent` turn: its steps can become cells below
+  }
   if (answer) {
     await renderAnswer(answer, turn.answer, trans);
   }
