@@ -397,3 +397,32 @@ def test_the_dry_run_shows_both_charts_and_sends_nothing(charts: Run) -> None:
     shown = plain(cell)
     assert shown.count("image/png") == 2, shown
     assert not [r for r in charts.requests if texts(r["messages"][-1])[0].startswith("Compare")]
+
+
+def test_agent_cleans_the_data_charts_it_and_lists_its_steps(tmp_path: Path) -> None:
+    """agent.ipynb: `%%kimi --agent --auto` against the simulator's clean-plot policy, the
+    code run in the notebook's kernel, its printed rows and its charts sent back as results."""
+    (run,) = run_notebook("agent.ipynb", tmp_path)
+    for cell in (c for c in run.notebook.cells if c.cell_type == "code"):
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        assert "UsageError" not in plain(cell), cell.source
+    assert KEY not in (tmp_path / "agent.ipynb").read_text()
+    last = run.requests[-1]["messages"]  # the final request carries the whole turn
+    assert texts(last[0])[0].startswith("Clean @sales and plot it.")
+    assert [t["function"]["name"] for t in run.requests[-1]["tools"]] == ["run_code"]
+    results = [m for m in last if m["role"] == "tool"]
+    assert [m["name"] for m in results] == ["run_code"] * 4
+    printed = "\n".join(text for m in results for text in texts(m))
+    assert "rows before: 10\n" in printed
+    assert "rows after: 7\n" in printed
+    (first,), (second,) = (png_sizes(m) for m in results[2:])  # one chart each, cropped
+    assert first[0] < second[0] <= 700  # the second is drawn 7 × 4 inches, the first 6 × 3.5
+    answer = plain(run.cell("%%kimi --agent --auto"))
+    assert "Done: I cleaned sales into sales_clean and charted it." in answer
+    assert "10 rows before, 7 after (3 dropped: 1 duplicate, 2 with a missing" in answer
+    history = plain(run.cell("%kimi history"))
+    assert history.count("run_code") == 4, history
+    described = plain(run.cell("sales_clean.describe()"))
+    assert "count" in described
+    assert "units" in described
+    assert "price" in described
