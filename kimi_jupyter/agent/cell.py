@@ -35,7 +35,7 @@ from kimi_jupyter.tools import Edited, Tool, ToolReply, calling
 
 from .executor import Execution, execute
 from .modes import DEFAULT_CAP, StepBudget
-from .outputs import UNTRUSTED, default_limits, output_parts
+from .outputs import UNTRUSTED, default_limits, merged, output_parts
 from .steps import TOOL_STATUS, StepRecord, StepStatus
 
 __all__ = ["RUN_CODE", "CellAgent", "preview", "run_code_schema"]
@@ -151,7 +151,7 @@ class CellAgent:
         elif status in ("done", "edited_and_done", "failed"):
             parts = [TextPart(f"{head}\n[no outputs]")]
         ran = json.dumps({"code": code}, ensure_ascii=False)
-        return ToolReply(tuple(_joined(parts)), TOOL_STATUS[status],
+        return ToolReply(tuple(merged(parts)), TOOL_STATUS[status],
                          preview(status, execution, message), ran)  # fmt: skip
 
     def _recorded(self, ended: RunEnded) -> RunEnded:
@@ -176,13 +176,6 @@ def _status_line(status: StepStatus, message: str, code: str, edited: bool) -> s
     if edited:
         line += f" The user edited your code before approving it; this code was run:\n{code}"
     return line
-
-
-def _joined(parts: list[Part]) -> list[Part]:
-    """The status line and the first text of the outputs in one text part."""
-    if len(parts) > 1 and isinstance(parts[0], TextPart) and isinstance(parts[1], TextPart):
-        return [TextPart(f"{parts[0].text}\n{parts[1].text}"), *parts[2:]]
-    return parts
 
 
 def preview(status: StepStatus, execution: Execution, message: str = "") -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kimi_jupyter.errors import KimiError, one_line
+
+from .outputs import multiline
 
 __all__ = [
     "METADATA_KEY",
@@ -158,10 +160,3 @@ def _session_path(namespace: Mapping[str, Any]) -> Path | None:
 
 def _source(cell: Mapping[str, Any]) -> str:
     return multiline(cell.get("source"))
-
-
-def multiline(value: object) -> str:
-    """nbformat's multiline strings: a string, or a list of strings to join."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return "".join(str(x) for x in value)
-    return "" if value is None else str(value)
