@@ -250,3 +250,32 @@ def test_auto_is_only_what_the_request_says(kernel: Any) -> None:
     assert frontend.tools() == PLOT_LOOP
     assert not any(p["needs_approval"] for p in frontend.proposals)
     assert done["record"]["meta"]["agent"]["mode"] == "auto"
+
+
+def test_a_run_the_user_interrupts_ends_the_turn_stopped(kernel: Any) -> None:
+    # The kernel's ■ while the agent's cell runs: the cell ends with KeyboardInterrupt, and
+    # the turn ends there as Stop ends it, whatever the page says of the run.
+    interrupted = {"output_type": "error", "ename": "KeyboardInterrupt", "evalue": "",
+                   "traceback": ["KeyboardInterrupt: "]}  # fmt: skip
+    notebook = ScriptedNotebook.of("xs = [1, 2, 3]", run_outputs=[interrupted])
+    panel = Panel(kernel)
+    frontend = Frontend(panel, notebook)
+    done = frontend.run("interrupted", "Plot xs [[sim: agent=plot-loop]]")
+    assert done["type"] == "done"
+    assert done["record"]["status"] == "stopped"
+    assert frontend.tools() == PLOT_LOOP[:4]  # no rewrite, no second run
+    assert steps(done["record"]) == [*((t, "done") for t in PLOT_LOOP[:3]), ("run_cell", "stopped")]
+    assert done["record"]["meta"]["agent"]["steps"][-1]["message"] == "the kernel was interrupted"
+    assert [t["record"]["status"] for t in turns_of(panel, "interrupted")] == ["stopped"]
+
+
+def test_the_page_may_set_the_cap_up_to_a_hundred(kernel: Any) -> None:
+    panel = Panel(kernel)
+    panel.send({"type": "agent_ask", "id": "big", "session": "s", "prompt": "go",
+                "mode": "ask", "cap": 101})  # fmt: skip
+    error = panel.wait_for(lambda m: m["type"] == "error" and m.get("id") == "big")
+    assert error["message"] == "the step cap is at most 100, not 101"
+    frontend = Frontend(Panel(kernel), notebook_of("xs = [1, 2, 3]"))
+    done = frontend.run("cap100", "Plot xs [[sim: agent=plot-loop]]", cap=100)
+    assert frontend.tools() == PLOT_LOOP
+    assert done["record"]["meta"]["agent"]["cap"] == 100

@@ -4,7 +4,8 @@ The notebook tools are ordinary `Tool`s whose functions reach the frontend, offe
 the kernel's `@tool` functions to the same `Chat`, session and `ChatStream` tool loop
 (thinking replayed across steps by the wire rules). So Stop, retries, the events and the
 final `RunEnded` are `AnswerRun`'s; this module adds the step cap, the approval mode, the
-previews and the step records.
+previews and the step records. A run the user interrupts (the cell ends in KeyboardInterrupt)
+ends the turn as Stop does.
 
 ```python
 agent = NotebookAgent(chat, "Plot @df's revenue by month", frontend=link, mode=Mode.ASK)
@@ -44,6 +45,7 @@ from .steps import TOOL_STATUS, AgentStep, StepRecord, StepResult, StepStatus
 __all__ = ["NotebookAgent"]
 
 _KEEPS_SOURCE = ("read_cell", "insert_cell", "edit_cell")
+INTERRUPTED = "the kernel was interrupted"
 
 
 class NotebookAgent:
@@ -115,7 +117,7 @@ class NotebookAgent:
             return self._inspect(number, args)
         step = AgentStep(self.turn_id, number, cast(FrontendTool, tool), args,
                          self._preview(tool, args), needs_approval(tool, self.mode))  # fmt: skip
-        result = self.frontend.perform(step)
+        result = _interrupted(step, self.frontend.perform(step))
         self._remember(step, result)
         self.steps.append(StepRecord.of(number, tool, args, result))
         if result.status == "stopped":
@@ -203,6 +205,16 @@ def _bound(
         return act(name, dict(bound.arguments))
 
     return call
+
+
+def _interrupted(step: AgentStep, result: StepResult) -> StepResult:
+    """A run the user interrupted (the kernel's ■: the cell raised KeyboardInterrupt) ends
+    the turn as Stop does: the user wants the kernel back, not the model's next try."""
+    if step.tool != "run_cell" or result.status not in ("done", "edited_and_done"):
+        return result
+    if any(output.get("ename") == "KeyboardInterrupt" for output in result.outputs):
+        return replace(result, status="stopped", message=INTERRUPTED)
+    return result
 
 
 def _first_line(parts: list[Part]) -> str:

@@ -17,9 +17,10 @@ import threading
 
 from kimi_jupyter.errors import KimiError
 
-__all__ = ["DEFAULT_CAP", "READS", "Mode", "StepBudget", "needs_approval"]
+__all__ = ["DEFAULT_CAP", "MAX_CAP", "READS", "Mode", "StepBudget", "needs_approval"]
 
 DEFAULT_CAP = 20
+MAX_CAP = 100  # the panel offers 1..MAX_CAP; more is a runaway turn, not a setting
 READS = frozenset({"list_cells", "read_cell", "inspect"})
 _RISKY = frozenset({"run_cell", "delete_cell"})
 _CHANGES = frozenset({"insert_cell", "edit_cell", "delete_cell", "run_cell"})
@@ -55,12 +56,15 @@ def needs_approval(tool: str, mode: Mode) -> bool:
 
 
 class StepBudget:
-    """The step cap of one turn: `cap` notebook actions, then every further one is refused
-    with a reason the model reads (it then has to answer with what it has)."""
+    """The step cap of one turn: `cap` notebook actions (1 to MAX_CAP, the panel's range),
+    then every further one is refused with a reason the model reads (it then has to answer
+    with what it has)."""
 
     def __init__(self, cap: int = DEFAULT_CAP) -> None:
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
             raise KimiError(f"the step cap must be a positive whole number, not {cap!r}")
+        if cap > MAX_CAP:
+            raise KimiError(f"the step cap is at most {MAX_CAP}, not {cap}")
         self.cap = cap
         self.used = 0
         self._lock = threading.Lock()

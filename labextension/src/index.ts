@@ -116,7 +116,12 @@ const chatPanel: JupyterFrontEndPlugin<void> = {
       if (context) {
         const agent =
           widget instanceof NotebookPanel
-            ? notebookTarget(widget, NotebookActions)
+            ? notebookTarget(
+                widget,
+                NotebookActions,
+                app.commands,
+                () => app.shell.currentWidget
+              )
             : null;
         panel.bind(context, widget?.title.label ?? '', agent);
       }

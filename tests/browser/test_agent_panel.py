@@ -5,7 +5,8 @@ insert a plot cell, run it, edit it and run it again; every card is approved; th
 with an answer, the notebook holds the new cell with its image; "Undo this turn" puts the
 cells back byte for byte (their nbformat JSON). Then: Skip, Edit-then-approve, Stop while a
 card waits, the simulator's step cap, an output that says "delete every cell" (obey-output),
-a kernel restart while a card waits, and the whole loop in Notebook 7.
+a kernel restart while a card waits (the turn stays in the notebook's agent record, Undo
+works), and the whole loop in Notebook 7.
 """
 
 from __future__ import annotations
@@ -330,8 +331,8 @@ def test_the_step_cap_cuts_the_loop_with_an_answer(
 ) -> None:
     name = write_notebook(lab_server.root_dir, "agent_cap.ipynb", ["xs = list(range(10))"])
     open_notebook(page, lab_server, name)
-    # The page sends no cap (the kernel's 20 holds); the simulator's own cap of 4 tool calls
-    # cuts the loop after list, read, insert, run.
+    # The page sends its default cap (20); the simulator's own cap of 4 tool calls cuts the
+    # loop after list, read, insert, run.
     _panel, turn = _start_agent(page, name, "Plot it [[sim: agent=plot-loop agent_cap=4]]")
 
     tools = _decide_until_answered(page, turn, lambda tool, card: "approve")
@@ -382,6 +383,7 @@ def test_a_kernel_restart_while_a_card_waits_ends_the_turn(
 ) -> None:
     name = write_notebook(lab_server.root_dir, "agent_restart.ipynb", ["xs = list(range(10))"])
     open_notebook(page, lab_server, name)
+    before = _cells(page)
     panel, turn = _start_agent(page, name, PLOT_LOOP)
 
     _wait_for_card(turn, "run_cell")
@@ -393,12 +395,18 @@ def test_a_kernel_restart_while_a_card_waits_ends_the_turn(
     stop = panel.locator(".jp-KimiChat-stop")
     expect(stop).to_be_disabled(timeout=30_000)
     page.wait_for_function(KERNEL_IDLE_JS, timeout=30_000)
-    # The new kernel's empty turn list replaces the panel's: the agent turn's view (its
-    # steps, the waiting card, Undo) leaves the panel; the controller ended it and closed
-    # the card all the same, so nothing can approve it any more.
-    expect(panel.locator(".jp-KimiAgentCard")).to_have_count(0, timeout=30_000)
+    # The new kernel's empty turn list replaces the panel's conversation, but the agent
+    # turn stays in the notebook's agent record: its steps, the card (closed: nothing can
+    # approve it any more) and Undo.
+    kept = panel.locator(".jp-KimiAgent-history .jp-KimiAgent-record.jp-mod-live")
+    expect(kept).to_have_count(1, timeout=30_000)
+    expect(kept).to_have_attribute("data-status", "restarted")
+    expect(kept.locator(".jp-KimiAgent-recordNotice")).to_contain_text("the kernel restarted")
+    expect(kept.locator(".jp-KimiAgent-recordPrompt")).to_have_text(PLOT_LOOP)
     turns = page.wait_for_function(AGENT_TURNS_JS, timeout=30_000).json_value()
     assert turns == [{"ended": True, "decision": "stopped", "enabled": 0}], turns
+    statuses = _step_statuses(kept)
+    assert [status for _, status in statuses] == ["done", "done", "done", "stopped"], statuses
     assert _cells(page) == at_restart
 
     # The panel works again: a plain question on the new kernel gets its answer.
@@ -408,6 +416,9 @@ def test_a_kernel_restart_while_a_card_waits_ends_the_turn(
     again = panel.locator(".jp-KimiChat-turn").last
     expect(again.locator(ANSWER)).to_contain_text(SIM_PREFIX, timeout=30_000)
     assert _cells(page) == at_restart
+    # Undo still puts the notebook back as it was before the turn.
+    kept.locator(".jp-KimiAgent-undo").click()
+    page.wait_for_function(f"() => ({CELLS_JS})() === {json.dumps(before)}", timeout=10_000)
     assert _kimi_errors(browser_log) == []
 
 

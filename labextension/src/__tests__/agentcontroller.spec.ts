@@ -17,7 +17,7 @@ const PNG_OUTPUT = {
 };
 
 /** A controller on the sample notebook with the switch on, and agent turn `t1` asked. */
-function setup(mode: ApprovalMode = 'ask') {
+function setup(mode: ApprovalMode = 'ask', cap = 20) {
   const notebook = sharedNotebook();
   const runner = new FakeRunner(notebook);
   const sent: AgentRequest[] = [];
@@ -35,7 +35,7 @@ function setup(mode: ApprovalMode = 'ask') {
     mark: (ids, on) =>
       ids.forEach(id => (on ? marked.add(id) : marked.delete(id)))
   });
-  controller.setSettings({ enabled: true, mode });
+  controller.setSettings({ enabled: true, mode, cap });
   const asked = controller.ask({
     type: 'ask',
     id: 't1',
@@ -87,8 +87,14 @@ describe('AgentController: asking', () => {
       id: 't1',
       session: 'default',
       prompt: 'Plot it',
-      mode: 'ask_run_delete'
+      mode: 'ask_run_delete',
+      cap: 20
     });
+  });
+
+  it('sends the step cap set for the notebook', () => {
+    const { asked } = setup('ask', 3);
+    expect(asked).toMatchObject({ type: 'agent_ask', mode: 'ask', cap: 3 });
   });
 
   it('sends a plain ask when the switch is off or no notebook is bound', () => {
@@ -101,7 +107,11 @@ describe('AgentController: asking', () => {
       notebook,
       runner: new FakeRunner(notebook)
     });
-    expect(controller.settings).toEqual({ enabled: false, mode: 'ask' });
+    expect(controller.settings).toMatchObject({
+      enabled: false,
+      mode: 'ask',
+      cap: 20
+    });
     expect(controller.ask(ask)).toBe(ask);
   });
 
@@ -113,7 +123,11 @@ describe('AgentController: asking', () => {
       notebook: other,
       runner: new FakeRunner(other)
     });
-    expect(controller.settings).toEqual({ enabled: false, mode: 'ask' });
+    expect(controller.settings).toMatchObject({
+      enabled: false,
+      mode: 'ask',
+      cap: 20
+    });
   });
 });
 

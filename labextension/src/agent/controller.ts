@@ -6,96 +6,94 @@
  * `NotebookExecutor` (one `TurnSnapshot` per turn) and answered with `agent_result`.
  * Approval is the user's click alone: nothing in a proposal can skip the card.
  *
- * Settings live per notebook and in memory only, so Auto is never on unless the user
- * picked it for this notebook in this page. Stop closes the pending card; the kernel ends
- * the wait itself, so a stopped turn sends nothing more. A finished turn that changed the
- * notebook offers "Undo this turn".
+ * Settings (switch, mode, step cap) live per notebook and in memory only, so Auto is never
+ * on unless the user picked it for this notebook in this page. Stop closes the pending
+ * card; the kernel ends the wait itself, so a stopped turn sends nothing more. The kernel's
+ * interrupt (■) stops the turn too: a cell the agent ran that ends in KeyboardInterrupt, or
+ * the interrupt the target reports while the turn runs. A finished turn that changed the
+ * notebook offers "Undo this turn"; every turn's record goes into the notebook's metadata
+ * (`records.ts`), and the turns the conversation no longer shows (a kernel restart wipes
+ * it; an earlier session) stay in the notebook's agent record (`history.ts`).
  */
-import type { ISharedNotebook } from '@jupyter/ydoc';
-
 import type {
   AgentStatus,
   IAgentAskRequest,
   IAgentProposeMessage,
   IAgentResultRequest,
-  IAskRequest
+  IAskRequest,
+  IStopRequest
 } from '../chatprotocol';
 import { parseKernelMessage } from '../chatprotocol';
 import { ITranslate, untranslated } from '../turn';
 import { createApprovalCard, stepView } from './card';
-import type { ICellRunner, StepResult } from './executor';
+import type { StepResult } from './executor';
 import { resultFields } from './results';
 import { NotebookExecutor } from './executor';
+import { AgentHistory } from './history';
 import {
   closeCard,
+  DEFAULT_CAP,
   IAgentSettings,
-  setStepStatus,
-  stepEntry,
+  IAgentState,
   stepsNode,
   undoButton
 } from './panelview';
 import {
   AgentStep,
   approvedSteps,
-  ApprovalMode,
   CardDecision,
   ChangeStep,
   isChange,
   needsApproval,
   parseStep
 } from './steps';
+import {
+  IAgentTarget,
+  IAgentTurn,
+  interrupted,
+  INTERRUPTED,
+  IShownStep,
+  newTurn,
+  outcomeOf,
+  setShownStatus,
+  showStep
+} from './turnstate';
 import { TurnSnapshot } from './undo';
 
-/** What the controller sends. */
-export type AgentRequest = IAgentAskRequest | IAgentResultRequest;
+export { INTERRUPTED } from './turnstate';
+export type { IAgentTarget } from './turnstate';
 
-/** The notebook an agent turn acts on. */
-export interface IAgentTarget {
-  /** Settings are kept per key (the notebook's session context). */
-  key: object;
-  notebook: ISharedNotebook;
-  runner: ICellRunner;
-  /** Mark the cells `ids` as the agent's (`on`) or not any more. */
-  mark?(ids: readonly string[], on: boolean): void;
-}
+/** What the controller sends. */
+export type AgentRequest =
+  IAgentAskRequest | IAgentResultRequest | IStopRequest;
 
 export interface IAgentControllerOptions {
   send: (request: AgentRequest) => boolean;
   trans?: ITranslate;
-  /** The cap shown on the cards (the kernel's default step cap). */
+  /** The step cap a notebook starts with (the kernel's default). */
   maxSteps?: number;
 }
 
 /** The default step cap (the kernel's). */
-export const DEFAULT_MAX_STEPS = 20;
-
-interface IAgentTurn {
-  id: string;
-  mode: ApprovalMode;
-  target: IAgentTarget;
-  node: HTMLElement;
-  snapshot: TurnSnapshot | null;
-  executor: NotebookExecutor | null;
-  card: HTMLElement | null;
-  /** Ends the wait for the pending card's decision (Stop, the turn's end). */
-  stopCard: (() => void) | null;
-  stopped: boolean;
-  ended: boolean;
-}
-
-const DEFAULT_SETTINGS: IAgentSettings = { enabled: false, mode: 'ask' };
+export const DEFAULT_MAX_STEPS = DEFAULT_CAP;
 
 export class AgentController {
   constructor(options: IAgentControllerOptions) {
     this._send = options.send;
     this._trans = options.trans ?? untranslated;
     this._maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    this._history = new AgentHistory(() => this._turns.values(), this._trans);
   }
 
-  /** The switch's state for the bound notebook (off without one). */
-  get settings(): IAgentSettings {
+  /** The switch's state for the bound notebook (off without one), and its agent record. */
+  get settings(): IAgentState {
     const key = this._target?.key;
-    return (key && this._settings.get(key)) || DEFAULT_SETTINGS;
+    const settings = (key && this._settings.get(key)) || {
+      enabled: false,
+      mode: 'ask',
+      cap: this._maxSteps
+    };
+    return { ...settings, record: key ? this._history.nodeOf(key) : null };
   }
 
   /** The notebook bound now, or `null`. */
@@ -105,37 +103,33 @@ export class AgentController {
 
   /** Act on `target` from the next Ask on (`null`: no notebook, the switch is off). */
   bind(target: IAgentTarget | null): void {
+    this._target?.notebook.metadataChanged.disconnect(this._onMetadata, this);
     this._target = target;
+    target?.notebook.metadataChanged.connect(this._onMetadata, this);
+    this._history.refreshSoon(this._target);
   }
 
   /** The user changed the switch for the bound notebook. */
   setSettings(settings: IAgentSettings): void {
     if (this._target) {
-      this._settings.set(this._target.key, { ...settings });
+      const { enabled, mode, cap } = settings;
+      this._settings.set(this._target.key, { enabled, mode, cap });
     }
   }
 
   /** The request to send for `request`: `agent_ask` when the switch is on. */
   ask(request: IAskRequest): IAskRequest | IAgentAskRequest {
     const target = this._target;
-    const { enabled, mode } = this.settings;
+    const { enabled, mode, cap } = this.settings;
     if (!target || !enabled) {
       return request;
     }
-    this._turns.set(request.id, {
-      id: request.id,
-      mode,
-      target,
-      node: stepsNode(),
-      snapshot: null,
-      executor: null,
-      card: null,
-      stopCard: null,
-      stopped: false,
-      ended: false
-    });
     const { id, session, prompt } = request;
-    return { type: 'agent_ask', id, session, prompt, mode };
+    const node = stepsNode();
+    const turn = newTurn({ id, prompt, mode, cap, target, node });
+    this._turns.set(id, turn);
+    this._follow(turn);
+    return { type: 'agent_ask', id, session, prompt, mode, cap };
   }
 
   /** The steps of agent turn `id` (for its view in the panel), or `null`. */
@@ -155,6 +149,11 @@ export class AgentController {
       const previous = this._queues.get(message.id) ?? Promise.resolve();
       const next = previous.then(() => this._propose(message));
       this._queues.set(message.id, next);
+    } else if (message?.type === 'done' || message?.type === 'error') {
+      const turn = message.id ? this._turns.get(message.id) : undefined;
+      if (turn) {
+        turn.outcome = outcomeOf(message);
+      }
     }
   }
 
@@ -172,6 +171,15 @@ export class AgentController {
     }
   }
 
+  /** The kernel was interrupted while turn `id` ran: stop it, as Stop does. */
+  interrupt(id: string): void {
+    const turn = this._turns.get(id);
+    if (turn && !turn.ended && !turn.stopped) {
+      this.stop(id);
+      this._send({ type: 'stop', id });
+    }
+  }
+
   /** The answer streaming now is `pendingId`: every other running turn has ended. */
   sync(pendingId: string | null): void {
     for (const turn of this._turns.values()) {
@@ -179,6 +187,7 @@ export class AgentController {
         this._end(turn);
       }
     }
+    this._history.refreshSoon(this._target);
   }
 
   private async _propose(message: IAgentProposeMessage): Promise<void> {
@@ -193,36 +202,31 @@ export class AgentController {
       return;
     }
     const step = parseStep(message.tool, message.args);
-    const entry = stepEntry(turn.node, this._stepText(message));
+    const shown = showStep(turn, message, step, this._stepText(message));
     if ('error' in step) {
-      this._settle(turn, entry, message, 'refused', { message: step.error });
+      this._settle(turn, shown, message, 'refused', { message: step.error });
       return;
     }
     const ask =
       isChange(step) &&
       (message.needs_approval || needsApproval(step, turn.mode));
     if (!ask) {
-      await this._apply(turn, entry, message, [step], null);
+      await this._apply(turn, shown, message, [step], null);
       return;
     }
-    await this._askFirst(turn, entry, message, step as ChangeStep);
+    await this._askFirst(turn, shown, message, step as ChangeStep);
   }
 
   /** Show the card for `step`; carry out what the user decides. */
   private _askFirst(
     turn: IAgentTurn,
-    entry: HTMLElement,
+    shown: IShownStep,
     message: IAgentProposeMessage,
     step: ChangeStep
   ): Promise<void> {
-    const view = stepView(
-      turn.target.notebook,
-      step,
-      message.step,
-      this._maxSteps
-    );
+    const view = stepView(turn.target.notebook, step, message.step, turn.cap);
     if ('error' in view) {
-      this._settle(turn, entry, message, 'refused', { message: view.error });
+      this._settle(turn, shown, message, 'refused', { message: view.error });
       return Promise.resolve();
     }
     return new Promise<void>(resolve => {
@@ -235,34 +239,34 @@ export class AgentController {
           turn.stopped || turn.ended
             ? Promise.resolve()
             : steps.length === 0
-              ? this._skip(turn, entry, message, step)
-              : this._apply(turn, entry, message, steps, edited);
+              ? this._skip(turn, shown, message, step)
+              : this._apply(turn, shown, message, steps, edited);
         void done.then(resolve);
       };
       const card = createApprovalCard(view, decided, this._trans);
       turn.card = card;
       turn.stopCard = () => {
-        setStepStatus(entry, 'stopped'); // as the kernel records it
+        setShownStatus(shown, 'stopped'); // as the kernel records it
         resolve();
       };
-      entry.appendChild(card);
+      shown.entry.appendChild(card);
     });
   }
 
   private async _skip(
     turn: IAgentTurn,
-    entry: HTMLElement,
+    shown: IShownStep,
     message: IAgentProposeMessage,
     step: ChangeStep
   ): Promise<void> {
     const cellId = 'cell_id' in step ? { cell_id: step.cell_id } : {};
-    this._settle(turn, entry, message, 'skipped', cellId);
+    this._settle(turn, shown, message, 'skipped', cellId);
   }
 
   /** Carry out `steps` (one step, or an edit then a run); answer with the last result. */
   private async _apply(
     turn: IAgentTurn,
-    entry: HTMLElement,
+    shown: IShownStep,
     message: IAgentProposeMessage,
     steps: AgentStep[],
     edited: string | null
@@ -277,11 +281,18 @@ export class AgentController {
       }
     }
     if (turn.stopped || turn.ended || result === null) {
-      setStepStatus(entry, 'stopped');
+      setShownStatus(shown, 'stopped', interrupted(result) ? INTERRUPTED : '');
       return;
     }
     const fields = resultFields(result, steps, edited);
-    this._settle(turn, entry, message, fields.status, fields.extra);
+    if (interrupted(result)) {
+      // The user's ■ while the agent's cell ran: the turn ends here, as Stop ends it.
+      const extra = { ...fields.extra, message: INTERRUPTED };
+      this._settle(turn, shown, message, 'stopped', extra);
+      this.interrupt(turn.id);
+      return;
+    }
+    this._settle(turn, shown, message, fields.status, fields.extra);
   }
 
   private _executor(turn: IAgentTurn): NotebookExecutor {
@@ -299,12 +310,15 @@ export class AgentController {
 
   private _settle(
     turn: IAgentTurn,
-    entry: HTMLElement,
+    shown: IShownStep,
     message: IAgentProposeMessage,
     status: AgentStatus,
     extra: Partial<IAgentResultRequest>
   ): void {
-    setStepStatus(entry, status, extra.message ?? '');
+    if (extra.cell_id !== undefined) {
+      shown.record.cell_id = extra.cell_id;
+    }
+    setShownStatus(shown, status, extra.message ?? '');
     if (!turn.stopped && !turn.ended) {
       this._reply(message, status, extra);
     }
@@ -338,16 +352,49 @@ export class AgentController {
     release?.();
   }
 
+  /** Hear the target's interrupts and restarts while `turn` runs. */
+  private _follow(turn: IAgentTurn): void {
+    const { onInterrupt, onKernelLost } = turn.target;
+    const stops = [
+      onInterrupt?.call(turn.target, () => this.interrupt(turn.id)),
+      onKernelLost?.call(turn.target, () => this._lost(turn))
+    ];
+    turn.unsubscribe = () => stops.forEach(stop => stop?.());
+  }
+
+  /** The kernel of `turn` restarted or died: the turn is over, its record says why. */
+  private _lost(turn: IAgentTurn): void {
+    if (turn.outcome === null) {
+      turn.lost = true;
+    }
+    if (turn.ended) {
+      this._history.keep(turn); // the panel ended it first; now the record says why
+    } else {
+      this._end(turn);
+    }
+  }
+
   /** The turn is over: close its card, unmark its cells, offer Undo if it changed any. */
   private _end(turn: IAgentTurn): void {
     turn.ended = true;
+    turn.unsubscribe();
     this._closeCard(turn);
+    for (const step of turn.steps) {
+      if (step.status === 'asked') {
+        step.status = 'stopped';
+      }
+    }
+    this._history.keep(turn);
     const snapshot = turn.snapshot;
     if (!snapshot || snapshot.isEmpty) {
       return;
     }
     turn.target.mark?.(snapshot.touched, false);
     undoButton(turn.node, () => snapshot.restore(), this._trans);
+  }
+
+  private _onMetadata(): void {
+    this._history.refreshSoon(this._target);
   }
 
   private _stepText(message: IAgentProposeMessage): string {
@@ -357,6 +404,7 @@ export class AgentController {
   private readonly _send: (request: AgentRequest) => boolean;
   private readonly _trans: ITranslate;
   private readonly _maxSteps: number;
+  private readonly _history: AgentHistory;
   private _target: IAgentTarget | null = null;
   private readonly _settings = new WeakMap<object, IAgentSettings>();
   private readonly _turns = new Map<string, IAgentTurn>();

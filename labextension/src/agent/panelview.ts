@@ -1,7 +1,9 @@
 /**
  * The agent's pieces of the chat panel (issue 13, item 2), as plain DOM: the Agent switch
- * with its approval mode, and in each agent turn the steps (a line each, an approval card
- * where one is asked), then "Undo this turn". Every text is set with `textContent`.
+ * with its approval mode and step cap, under it the notebook's agent record (turns no
+ * longer in the conversation shown: from an earlier session, or cut by a kernel restart),
+ * and in each agent turn the steps (a line each, an approval card where one is asked), then
+ * "Undo this turn". Every text is set with `textContent`.
  */
 import { ITranslate, untranslated } from '../turn';
 import { DECIDED_CLASS } from './card';
@@ -12,10 +14,34 @@ export const TOUCHED_CLASS = 'jp-KimiAgent-touched';
 
 const STEPS_CLASS = 'jp-KimiAgent-steps';
 
-/** What the switch shows and changes: whether Ask acts, and when it asks first. */
+/** The step cap the panel offers: from 1 to MAX_CAP notebook actions a turn. */
+export const MIN_CAP = 1;
+export const MAX_CAP = 100;
+/** The kernel's default step cap. */
+export const DEFAULT_CAP = 20;
+
+/** What the switch shows and changes: whether Ask acts, when it asks first, the cap. */
 export interface IAgentSettings {
   enabled: boolean;
   mode: ApprovalMode;
+  /** At most this many notebook actions a turn (MIN_CAP..MAX_CAP). */
+  cap: number;
+}
+
+/** What the switch shows for the bound notebook: its settings and its agent record. */
+export interface IAgentState extends IAgentSettings {
+  record?: HTMLElement | null;
+}
+
+/** `value` as a step cap: a whole number within MIN_CAP..MAX_CAP, or `null`. */
+export function parseCap(value: string): number | null {
+  const cap = Number(value.trim());
+  return value.trim() !== '' &&
+    Number.isInteger(cap) &&
+    cap >= MIN_CAP &&
+    cap <= MAX_CAP
+    ? cap
+    : null;
 }
 
 /** The modes in the order offered, with their labels. */
@@ -48,27 +74,77 @@ export class AgentSwitch {
     this._mode.append(
       ...modeLabels(trans).map(([value, text]) => new Option(text, value))
     );
-    const report = () =>
+    const capLabel = this._capInput(trans);
+    const report = () => {
+      const cap = parseCap(this._cap.value);
+      this._cap.classList.toggle('jp-mod-invalid', cap === null);
       changed({
         enabled: this._box.checked,
-        mode: this._mode.value as ApprovalMode
+        mode: this._mode.value as ApprovalMode,
+        cap: cap ?? this._shownCap
       });
+    };
     this._box.addEventListener('change', report);
     this._mode.addEventListener('change', report);
-    this.node.append(label, this._mode);
+    this._cap.addEventListener('input', report);
+    this._cap.addEventListener('change', () => {
+      this._cap.value = String(parseCap(this._cap.value) ?? this._shownCap);
+      this._cap.classList.remove('jp-mod-invalid');
+    });
+    const line = document.createElement('div');
+    line.className = 'jp-KimiAgent-switchLine';
+    line.append(label, this._mode, capLabel);
+    this._record.className = 'jp-KimiAgent-records';
+    this.node.append(line, this._record);
   }
 
-  /** Show `settings`; `available`: a notebook is in focus. */
-  show(settings: IAgentSettings, available: boolean): void {
-    this._box.checked = settings.enabled;
-    this._mode.value = settings.mode;
+  /** Show `state`; `available`: a notebook is in focus. */
+  show(state: IAgentState, available: boolean): void {
+    this._box.checked = state.enabled;
+    this._mode.value = state.mode;
+    this._shownCap = state.cap;
+    if (
+      parseCap(this._cap.value) !== state.cap &&
+      document.activeElement !== this._cap
+    ) {
+      this._cap.value = String(state.cap);
+    }
     this._box.disabled = !available;
-    this._mode.disabled = !available || !settings.enabled;
-    this.node.classList.toggle('jp-mod-active', settings.enabled);
+    this._mode.disabled = !available || !state.enabled;
+    this._cap.disabled = !available || !state.enabled;
+    this.node.classList.toggle('jp-mod-active', state.enabled);
+    const record = state.record ?? null;
+    if (record === null) {
+      this._record.replaceChildren();
+    } else if (record.parentNode !== this._record) {
+      this._record.replaceChildren(record);
+    }
+  }
+
+  private _capInput(trans: ITranslate): HTMLElement {
+    const label = document.createElement('label');
+    label.className = 'jp-KimiAgent-capLabel';
+    label.title = trans.__(
+      'At most this many notebook actions a turn (%1 to %2)',
+      MIN_CAP,
+      MAX_CAP
+    );
+    this._cap.type = 'number';
+    this._cap.className = 'jp-KimiAgent-cap';
+    this._cap.min = String(MIN_CAP);
+    this._cap.max = String(MAX_CAP);
+    this._cap.step = '1';
+    this._cap.value = String(DEFAULT_CAP);
+    this._cap.setAttribute('aria-label', trans.__('Step cap'));
+    label.append(document.createTextNode(trans.__('Steps')), this._cap);
+    return label;
   }
 
   private readonly _box = document.createElement('input');
   private readonly _mode = document.createElement('select');
+  private readonly _cap = document.createElement('input');
+  private readonly _record = document.createElement('div');
+  private _shownCap = DEFAULT_CAP;
 }
 
 /** The column of one agent turn's steps. */

@@ -4,8 +4,14 @@
  * and kernel prompts all apply and the outputs land in the document as if the user ran it.
  *
  * Only type imports from `@jupyterlab/notebook`: `index.ts` hands in `NotebookActions`.
+ *
+ * The target also says when the user interrupts the kernel from the notebook's toolbar (the
+ * kernel itself cannot tell while no cell runs: ipykernel ignores SIGINT when idle) and
+ * when the kernel restarts or dies, so the agent turn running there ends cleanly.
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
+import type { ISignal } from '@lumino/signaling';
+import type { Kernel } from '@jupyterlab/services';
 import type {
   Notebook,
   NotebookActions,
@@ -15,6 +21,25 @@ import type {
 import type { IAgentTarget } from './controller';
 import type { ICellRunner } from './executor';
 import { TOUCHED_CLASS } from './panelview';
+
+/** The notebook command the toolbar's interrupt button (■) and `I, I` run. */
+const INTERRUPT_COMMAND = 'notebook:interrupt-kernel';
+/** Every command that interrupts the kernel of the notebook in focus. */
+const INTERRUPT_COMMANDS: ReadonlySet<string> = new Set([
+  INTERRUPT_COMMAND,
+  'kernelmenu:interrupt'
+]);
+
+/** What the target needs of the app's command registry: the commands as they run. */
+export interface ICommandsRun {
+  commandExecuted: ISignal<unknown, { id: string }>;
+}
+/** Kernel states after which a running turn's kernel is gone. */
+const LOST: ReadonlySet<Kernel.Status> = new Set([
+  'restarting',
+  'autorestarting',
+  'dead'
+]);
 
 /** The one action the runner needs. */
 export type RunCellsAction = Pick<typeof NotebookActions, 'runCells'>;
@@ -45,7 +70,9 @@ export function notebookRunner(
 /** The agent's target for a notebook panel: its shared model, runner and cell marks. */
 export function notebookTarget(
   panel: NotebookPanel,
-  actions: RunCellsAction
+  actions: RunCellsAction,
+  commands: ICommandsRun | null = null,
+  current: () => unknown = () => panel
 ): IAgentTarget {
   const notebook = panel.content;
   return {
@@ -59,6 +86,43 @@ export function notebookTarget(
           cell.toggleClass(TOUCHED_CLASS, on);
         }
       }
+    },
+    onInterrupt(listener: () => void): () => void {
+      if (commands) {
+        // the toolbar's ■, the Kernel menu and `I, I` all run a command on the notebook
+        // in focus; the toolbar click below is only for a host without the registry
+        const ran = (_: unknown, args: { id: string }) => {
+          if (INTERRUPT_COMMANDS.has(args.id) && current() === panel) {
+            listener();
+          }
+        };
+        commands.commandExecuted.connect(ran);
+        return () => commands.commandExecuted.disconnect(ran);
+      }
+      const clicked = (event: Event) => {
+        const target = event.target as Element | null;
+        if (target?.closest?.(`[data-command="${INTERRUPT_COMMAND}"]`)) {
+          listener();
+        }
+      };
+      const toolbar = panel.toolbar.node;
+      toolbar.addEventListener('click', clicked, true);
+      return () => toolbar.removeEventListener('click', clicked, true);
+    },
+    onKernelLost(listener: () => void): () => void {
+      const context = panel.sessionContext;
+      const status = (_: ISessionContext, state: Kernel.Status) => {
+        if (LOST.has(state)) {
+          listener();
+        }
+      };
+      const changed = () => listener();
+      context.statusChanged.connect(status);
+      context.kernelChanged.connect(changed);
+      return () => {
+        context.statusChanged.disconnect(status);
+        context.kernelChanged.disconnect(changed);
+      };
     }
   };
 }
