@@ -179,6 +179,8 @@ class KimiMagics(Magics):
             options = replace(self._options(args), response_format=shape.response_format)
             text = prompt + shape.instruction + (CODE_INSTRUCTION if args.code else "")
             if args.dry_run:
+                if args.agent:  # what the model would get: run_code too
+                    options = self._agent_options(chat, options, args)
                 message, payload = chat.preview(text, *context.parts, session=name,
                                                 options=options)  # fmt: skip
                 _display(dry_run_bundle(message, payload, note=context.note))
@@ -196,15 +198,25 @@ class KimiMagics(Magics):
         except KimiError as exc:
             raise UsageError(str(exc)) from None
 
+    @staticmethod
+    def _agent_cap(args: Any) -> int:
+        from kimi_jupyter.agent.modes import DEFAULT_CAP
+
+        return DEFAULT_CAP if args.max_steps is None else min(args.max_steps, DEFAULT_CAP)
+
+    def _agent_options(self, chat: Chat, options: AskOptions, args: Any) -> AskOptions:
+        from kimi_jupyter.agent.cell import agent_options, previewed_tool
+
+        return agent_options(chat, options, previewed_tool(), self._agent_cap(args))
+
     def _agent(self, chat: Chat, text: str, parts: list[Part], session: str,
                options: AskOptions, args: Any, note: str | None) -> Turn:  # fmt: skip
         """`--agent`: the answer with `run_code`, each run in this kernel on this thread."""
         from kimi_jupyter.agent.cell import CellAgent
-        from kimi_jupyter.agent.modes import DEFAULT_CAP
 
         if self.shell is None:
             raise KimiError("--agent runs code in a kernel: use it in IPython or Jupyter")
-        cap = DEFAULT_CAP if args.max_steps is None else min(args.max_steps, DEFAULT_CAP)
+        cap = self._agent_cap(args)
         agent = CellAgent(chat, text, *parts, shell=self.shell, auto=args.auto, cap=cap,
                           session=session, cell_id=self._cell_id(), options=options)  # fmt: skip
         from kimi_jupyter.render.display import follow_run

@@ -538,3 +538,26 @@ def test_a_hostile_error_message_comes_after_the_untrusted_preface(
     assert text.startswith("failed: your code raised RuntimeError.\n" + UNTRUSTED)
     assert text.index(UNTRUSTED) < text.index(HOSTILE)
     ip.user_ns.pop("Hostile", None)
+
+
+def test_a_dry_run_shows_run_code_among_the_tools_and_runs_nothing(
+    ip: InteractiveShell, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.user_ns["Paris"] = paris = Counted()
+    before = len(sim.requests)
+    ip.run_cell_magic("kimi", "--agent --dry-run", "Say hi [[sim: tool=run_code]]")
+    assert len(sim.requests) == before
+    assert paris.threads == []
+    out = capsys.readouterr().out
+    assert "Dry run: nothing was sent" in out
+    assert "Tools the model could call: run_code." in out
+
+
+def test_a_trailing_semicolon_hides_the_value_as_in_a_cell(ip: InteractiveShell) -> None:
+    def shown(code: str) -> list[str]:
+        outputs = execute(ip, code).outputs
+        return [o["data"]["text/plain"] for o in outputs if o["output_type"] == "execute_result"]
+
+    assert shown("6 * 7") == ["42"]
+    assert shown("6 * 7;") == []
+    assert shown("6 * 7  # not hidden;") == ["42"]

@@ -28,6 +28,7 @@ from kimi_jupyter.chat import Chat
 from kimi_jupyter.context import Limits
 from kimi_jupyter.context._common import truncate
 from kimi_jupyter.conversation import Part, TextPart, with_meta
+from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import ToolCall
 from kimi_jupyter.options import AskOptions
 from kimi_jupyter.run import AnswerRun, RunEnded, RunStoppedError, ToolOutputs
@@ -61,6 +62,22 @@ def run_code_schema() -> FunctionSchema:
     return FunctionSchema(RUN_CODE, _TOOL_DESCRIPTION, parameters)
 
 
+def agent_options(chat: Chat, options: AskOptions, run_code: Tool, cap: int) -> AskOptions:
+    """`options` as a cell agent turn sends them: the cell's `--tools` and `run_code`, and
+    room for `cap` runs, the refusal of one more and the answer after it."""
+    offered = [t for t in chat.context.tools.resolve(options.tools) if t.name != RUN_CODE]
+    return replace(options, tools=[*offered, run_code], max_steps=cap + 2)
+
+
+def previewed_tool() -> Tool:
+    """`run_code` as `--dry-run` shows it: the schema the model would get; it never runs."""
+
+    def run_code(code: str) -> ToolReply:
+        raise KimiError("a dry run runs nothing")
+
+    return Tool(run_code, run_code_schema())
+
+
 class CellAgent:
     """One `%%kimi --agent` turn: `prompt` answered with `run_code` (and the cell's own
     `--tools`), each run approved unless `auto`, at most `cap` runs; the code runs in
@@ -85,10 +102,7 @@ class CellAgent:
         self.limits = limits or default_limits()
         self.steps: list[StepRecord] = []
         self.outputs: dict[str, tuple[dict[str, Any], ...]] = {}  # by call id, for the views
-        options = options or AskOptions()
-        offered = [t for t in chat.context.tools.resolve(options.tools) if t.name != RUN_CODE]
-        # Room for every run, the refusal of one more, and the answer after it.
-        ours = replace(options, tools=[*offered, self.tool()], max_steps=self.budget.cap + 2)
+        ours = agent_options(chat, options or AskOptions(), self.tool(), self.budget.cap)
         self.run = AnswerRun(chat, prompt, *objects, session=session, cell_id=cell_id,
                              options=ours)  # fmt: skip
         self.run.finisher = self._recorded

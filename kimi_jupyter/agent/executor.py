@@ -36,6 +36,15 @@ class Execution:
     interrupted: bool = False
 
 
+def _quiet(shell: Any, code: str) -> bool:
+    """A trailing `;` hides the value, as IPython reads it (a `;` in a comment does not)."""
+    check = getattr(type(getattr(shell, "displayhook", None)), "semicolon_at_end_of_expression",
+                    None)  # fmt: skip
+    if callable(check):
+        return bool(check(code))
+    return code.rstrip().endswith(";")
+
+
 def execute(shell: Any, code: str, number: int = 1) -> Execution:
     """Run `code` in `shell.user_ns` on this thread, as a cell: IPython's transforms (magics,
     `!`), the last expression's value shown, what it printed and displayed captured, and the
@@ -47,7 +56,7 @@ def execute(shell: Any, code: str, number: int = 1) -> Execution:
     with sink.capturing():
         try:
             value = _run_source(shell, code, number)
-            if value is not None and not code.rstrip().endswith(";"):
+            if value is not None and not _quiet(shell, code):
                 sink.result(value)
         except KeyboardInterrupt as exc:
             interrupted = True

@@ -51,6 +51,9 @@ def dry_run_bundle(
         f"{payload['model']}."
     )
     notes = ([note] if note else []) + downscaled(parts)
+    offered = ", ".join(_tool_names(payload))
+    if offered:
+        head += f" Tools the model could call: {offered}."
     lines = [head] + [f"  {i}. {describe(p)}" for i, p in enumerate(parts, 1)]
     lines += [f"Not sent as asked: {n}" for n in notes]
     rows = "".join(_row(i, message.role, part) for i, part in enumerate(parts, 1))
@@ -59,6 +62,12 @@ def dry_run_bundle(
     footer = f"<p class='kimi-dry-note'>Not sent as asked: {said}</p>" if notes else ""
     page = f"<div class='kimi-dry'>{_CSS}<p>{html.escape(head)}</p>{table}{footer}</div>"
     return {"text/plain": "\n".join(lines), "text/html": page}
+
+
+def _tool_names(payload: dict[str, Any]) -> list[str]:
+    tools = payload.get("tools")
+    names = [t.get("function", {}).get("name") for t in tools or () if isinstance(t, dict)]
+    return [name for name in names if isinstance(name, str)]
 
 
 def downscaled(parts: list[Part]) -> list[str]:
