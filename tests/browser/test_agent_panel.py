@@ -288,6 +288,11 @@ def test_edit_then_approve_inserts_exactly_the_edited_source(
     texts = "".join("".join(o.get("text", "")) for o in cells[1]["outputs"])
     assert "EDITED BY THE USER" in texts, cells[1]["outputs"]
     assert _step_statuses(turn)[2][1] == "edited_and_done", _step_statuses(turn)
+    # the notebook's own undo (Z: undo cell action) still takes the agent's insert back
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:undo-cell-action')")
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.model"
+                           ".sharedModel.cells.length === 1")  # fmt: skip
+    assert json.loads(_cells(page))[0]["source"] == "xs = list(range(10))"
     assert _kimi_errors(browser_log) == []
 
 
