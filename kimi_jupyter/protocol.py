@@ -96,7 +96,8 @@ class _AgentAskFields(TypedDict):
 
 class AgentAskRequest(_AgentAskFields, total=False):
     """Answer `prompt` as an agent turn `id` in `session`: the notebook tools, each change
-    approved as `mode` asks, at most `cap` actions (default 20)."""
+    approved as `mode` asks, at most `cap` actions (1 to 100, default 20; the kernel
+    refuses any other cap in one line)."""
 
     cap: int
 

@@ -104,7 +104,7 @@ export const AGENT_MODES: readonly AgentMode[] = [
 /**
  * Frontend → kernel: answer `prompt` in `session` as agent turn `id` (the id `stop` and
  * every `agent_propose` of the turn carry), approving as `mode` asks, at most `cap`
- * notebook actions (the kernel's default cap when absent).
+ * notebook actions (1 to 100; the kernel's default, 20, when absent).
  */
 export interface IAgentAskRequest {
   type: 'agent_ask';
