@@ -39,6 +39,8 @@ from typing import Any
 
 from .code_agents import clean_plot, code_loop
 from .moves import (
+    BIGGER_PLOT,
+    PLOT,
     Move,
     answer,
     call,
@@ -63,25 +65,6 @@ from .transcript import (
 )
 
 DEFAULT_CAP = 12
-PLOT = """import matplotlib.pyplot as plt
-
-xs = list(range(10))
-fig, ax = plt.subplots(figsize=(4, 3))
-ax.plot(xs, [x * x for x in xs], marker="o")
-ax.set_title("Squares")
-ax.set_xlabel("x")
-ax.set_ylabel("x squared")
-plt.show()"""
-BIGGER_PLOT = """import matplotlib.pyplot as plt
-
-xs = list(range(10))
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.plot(xs, [x * x for x in xs], marker="o", linewidth=2)
-ax.set_title("Squares", fontsize=18)
-ax.set_xlabel("x", fontsize=14)
-ax.set_ylabel("x squared", fontsize=14)
-ax.tick_params(labelsize=12)
-plt.show()"""
 
 
 def next_move(policy: str, messages: list[dict[str, Any]], declared: set[str], cap: int) -> Move:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .moves import Move, answer, call, clip, images_seen, runs_seen, why_not
+from .moves import BIGGER_PLOT, Move, answer, call, clip, images_seen, runs_seen, why_not
 from .plan import PREFIX
 from .transcript import Step, Turn, first_line, run_error
 
@@ -26,17 +26,7 @@ ax.set_xlabel("x", fontsize=6)
 ax.set_ylabel("x squared", fontsize=6)
 ax.tick_params(labelsize=6)
 plt.show()"""
-BIGGER_SQUARES = """# Squares, bigger labels
-import matplotlib.pyplot as plt
-
-xs = list(range(10))
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.plot(xs, [x * x for x in xs], marker="o", linewidth=2)
-ax.set_title("Squares", fontsize=18)
-ax.set_xlabel("x", fontsize=14)
-ax.set_ylabel("x squared", fontsize=14)
-ax.tick_params(labelsize=12)
-plt.show()"""
+BIGGER_SQUARES = "# Squares, bigger labels\n" + BIGGER_PLOT
 # `<df>` stands for the mentioned DataFrame's name.
 INSPECT = """# Look at <df>: size, columns and types, missing values, first rows
 print(f"rows before: {len(<df>)}")

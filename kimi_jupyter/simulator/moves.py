@@ -9,6 +9,27 @@ from typing import Any
 from .plan import PREFIX
 from .transcript import Step, first_line
 
+# The plot both plot policies draw (the panel's plot-loop, --agent's code-loop), then redraw.
+PLOT = """import matplotlib.pyplot as plt
+
+xs = list(range(10))
+fig, ax = plt.subplots(figsize=(4, 3))
+ax.plot(xs, [x * x for x in xs], marker="o")
+ax.set_title("Squares")
+ax.set_xlabel("x")
+ax.set_ylabel("x squared")
+plt.show()"""
+BIGGER_PLOT = """import matplotlib.pyplot as plt
+
+xs = list(range(10))
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.plot(xs, [x * x for x in xs], marker="o", linewidth=2)
+ax.set_title("Squares", fontsize=18)
+ax.set_xlabel("x", fontsize=14)
+ax.set_ylabel("x squared", fontsize=14)
+ax.tick_params(labelsize=12)
+plt.show()"""
+
 Call = tuple[str, dict[str, Any]]
 RUNS = ("run_cell", "run_code")  # the steps whose results carry outputs and images
 

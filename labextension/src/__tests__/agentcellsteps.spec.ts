@@ -24,6 +24,15 @@ function record(steps: unknown[], surface = 'cell'): Record<string, unknown> {
   };
 }
 
+/** What the registry would give a turn renderer, sanitizer off (the record is all text). */
+const options = {
+  mimeType: 'application/vnd.kimi.turn+json',
+  sanitizer: { sanitize: (html: string) => html },
+  resolver: null,
+  linkHandler: null,
+  latexTypesetter: null
+} as never;
+
 const step = (code: unknown, status = 'done', tool = 'run_code') => ({
   step: 1,
   tool,
@@ -167,13 +176,6 @@ describe('a saved cell agent turn', () => {
 
   it('offers its steps under the footer where a notebook can take them', async () => {
     const layout = new PanelLayout();
-    const options = {
-      mimeType: 'application/vnd.kimi.turn+json',
-      sanitizer: { sanitize: (html: string) => html },
-      resolver: null,
-      linkHandler: null,
-      latexTypesetter: null
-    } as never;
     const data = record([step('a = 1'), step('b = 2', 'skipped')]);
     await renderTurn(layout, data, { options });
     const has = (l: PanelLayout) =>
@@ -247,13 +249,6 @@ describe("a step's outputs", () => {
 describe('a saved cell agent turn with its steps payload', () => {
   it('opens each run_code panel on its code, outputs and figure', async () => {
     const layout = new PanelLayout();
-    const options = {
-      mimeType: 'application/vnd.kimi.turn+json',
-      sanitizer: { sanitize: (html: string) => html },
-      resolver: null,
-      linkHandler: null,
-      latexTypesetter: null
-    } as never;
     const data = {
       ...record([step('plot()')]),
       tool_results: [
