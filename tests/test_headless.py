@@ -2,7 +2,9 @@
 
 nbclient records the state of every widget model it sees, closed or not, under
 `metadata.widgets`; with the default view (`auto`, no `KIMI_VIEW`) a `%%kimi` cell run by it
-must open no widget at all.
+must open no widget at all. Each example notebook runs here once, top to bottom in a real
+kernel against the simulator, and must run clean (test_example_notebooks.py checks what
+each one sent).
 """
 
 from __future__ import annotations
@@ -50,13 +52,17 @@ def test_example_notebook_run_by_nbclient_keeps_no_widget_state(
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     monkeypatch.delenv("KIMI_VIEW", raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setenv("KIMI_CONFIRM_TIMEOUT", "1")  # nobody clicks Run / Skip here
     shutil.copy(EXAMPLES / name, tmp_path / name)
     notebook = nbformat.read(tmp_path / name, as_version=4)
-    # allow_errors: this test is about widget state; test_example_notebooks checks outputs
+    before = len(sim.requests)
+    # allow_errors: the errors are listed below, with the cells tagged to raise left out
     client = CommCounter(notebook, timeout=60, kernel_name="python3", allow_errors=True)
     client.execute(cwd=str(tmp_path))
+    assert len(sim.requests) > before, "the notebook never reached the simulator"
     nbformat.write(notebook, tmp_path / name)
     saved = nbformat.read(tmp_path / name, as_version=4)
+    _check_ran_clean(saved)
     state = saved.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     assert state == {}, f"{len(state)} widget models saved"
     assert "jupyter.widget" not in client.opened
@@ -64,6 +70,23 @@ def test_example_notebook_run_by_nbclient_keeps_no_widget_state(
                if TURN_MIME in o.get("data", {})]  # fmt: skip
     if any(c.source.lstrip().startswith("%%kimi") for c in saved.cells if c.cell_type == "code"):
         assert bundles, "a %%kimi cell left no static bundle"
+
+
+def _check_ran_clean(notebook: Any) -> None:
+    """No error (but in cells tagged `raises-exception`), no UsageError, the simulator's
+    answers shown, no widget view and no key saved."""
+    errors = [o for cell in notebook.cells
+              if "raises-exception" not in cell.metadata.get("tags", [])
+              for o in cell.get("outputs", []) if o.output_type == "error"]  # fmt: skip
+    assert errors == []
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if "UsageError" in o.get("text", "")]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    answers = [o.data["text/plain"] for o in outputs if TURN_MIME in o.get("data", {})]
+    assert "[Kimi simulator]" in text + "".join(answers)
+    written = nbformat.writes(notebook)
+    assert "application/vnd.jupyter.widget-view+json" not in written
+    assert KEY not in written
 
 
 def execute(client: Any, code: str, cell_id: str | None) -> list[dict[str, Any]]:
