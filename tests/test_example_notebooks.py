@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from test_headless import CommCounter, check_headless
 
 from kimi_jupyter.render.bundle import TURN_MIME
 from kimi_jupyter.simulator import Simulator
@@ -35,6 +35,7 @@ class Run:
     notebook: Any
     requests: list[dict[str, Any]]
     cwd: Path
+    comms: list[str]  # the target names of the comms the kernel opened
 
     def cell(self, start: str) -> Any:
         """The code cell whose source is `start`, else the one that begins with it."""
@@ -51,17 +52,21 @@ class Run:
 
 
 def run_notebook(name: str, tmp: Path, **extra_env: str) -> Iterator[Run]:
+    """Run `name` as nbclient or papermill would: the default view (`auto`, which must
+    open no widget headless; see test_headless.py), counting the comms the kernel opens."""
     shutil.copy(EXAMPLES / name, tmp / name)
     notebook = nbformat.read(tmp / name, as_version=4)
     with Simulator(api_key=KEY) as sim, pytest.MonkeyPatch.context() as env:
         env.setenv("KIMI_BASE_URL", sim.base_url)
         env.setenv("KIMI_API_KEY", KEY)
-        env.setenv("KIMI_VIEW", "static")
+        env.delenv("KIMI_VIEW", raising=False)
+        env.delenv("JPY_SESSION_NAME", raising=False)
         for variable, value in extra_env.items():
             env.setenv(variable, value)
-        NotebookClient(notebook, timeout=60, kernel_name="python3").execute(cwd=str(tmp))
+        client = CommCounter(notebook, timeout=60, kernel_name="python3")
+        client.execute(cwd=str(tmp))
         nbformat.write(notebook, tmp / name)
-        yield Run(notebook, list(sim.requests), tmp)
+        yield Run(notebook, list(sim.requests), tmp, client.opened)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +148,7 @@ def test_runs_clean_and_saves_no_key(name: str, request: pytest.FixtureRequest) 
     assert KEY not in saved
     assert "application/vnd.jupyter.widget-view+json" not in saved
     assert all(r["model"] == "kimi-k2.6" for r in run.requests)
+    check_headless(run.notebook, run.comms)
 
 
 def test_plots_fig_travels_as_a_png_of_its_size(plots: Run) -> None:
@@ -403,6 +409,7 @@ def test_agent_cleans_the_data_charts_it_and_lists_its_steps(tmp_path: Path) -> 
     """agent.ipynb: `%%kimi --agent --auto` against the simulator's clean-plot policy, the
     code run in the notebook's kernel, its printed rows and its charts sent back as results."""
     (run,) = run_notebook("agent.ipynb", tmp_path)
+    check_headless(run.notebook, run.comms)
     for cell in (c for c in run.notebook.cells if c.cell_type == "code"):
         assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
         assert "UsageError" not in plain(cell), cell.source
