@@ -121,6 +121,13 @@ def test_explain_error_and_ask_bring_the_panel_and_the_answer_into_view(
     panel.locator(".jp-KimiChat-input").press("Enter")
     record = panel.locator(".jp-KimiChat-record .jp-KimiTurn-answer")
     expect(record).to_contain_text("Estimated prompt tokens", timeout=20_000)
+    # the answer has ended and is laid out taller than the list (under load the rendering
+    # lags the text: a list that does not scroll yet is "at the end" at its top)
+    expect(panel.locator(".jp-KimiChat-stop")).to_be_disabled(timeout=30_000)
+    page.wait_for_function(
+        "() => { const list = document.querySelector('#kimi-jupyter-chat .jp-KimiChat-turns');"
+        " return list.scrollHeight - list.clientHeight > 200; }"
+    )
     page.evaluate(
         "() => { const list = document.querySelector('#kimi-jupyter-chat .jp-KimiChat-turns');"
         " list.scrollTop = 0; list.dispatchEvent(new Event('scroll')); }"
