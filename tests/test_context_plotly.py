@@ -6,7 +6,10 @@ The browser starts once, in the `drawn` fixture; every other test that draws reu
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -206,6 +209,32 @@ def test_a_browser_that_died_is_replaced_unnoticed(drawn: tuple[list[Part], floa
     os.kill(browser._kaleido.subprocess.pid, signal.SIGKILL)
     assert png_part(convert(line_figure(), "fig")).data == png_part(drawn[0]).data
     assert Browser._shared is not browser
+
+
+def test_a_task_kaleido_leaves_failed_is_one_debug_line_not_an_error_from_gc(
+    drawn: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    # When the browser dies mid-figure, kaleido's `wait_for` leaves its inner task failed
+    # and unread; the garbage collector reports it later, in whatever thread runs, and on
+    # Python 3.11 the traceback asyncio's default handler formats can break an `ast.parse`
+    # running there (CI once failed in test_readme that way).
+    browser = Browser._shared
+    assert browser is not None
+
+    async def leave_a_failed_task() -> None:
+        async def fail() -> None:
+            raise ConnectionError("Executor is closed.")
+
+        asyncio.get_running_loop().create_task(fail())
+        await asyncio.sleep(0.05)
+
+    with caplog.at_level(logging.DEBUG):
+        browser._call(leave_a_failed_task(), 5)
+        gc.collect()
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert loud == []
+    said = [r.getMessage() for r in caplog.records if r.name == "kimi_jupyter"]
+    assert "kaleido's event loop: Task exception was never retrieved (Executor is closed.)" in said
 
 
 def test_a_browser_that_does_not_start_is_one_line(

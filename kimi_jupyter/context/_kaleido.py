@@ -42,6 +42,7 @@ class Browser:
     def __init__(self, chrome: str) -> None:
         self.chrome = chrome
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(_loop_said)
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kimi-kaleido", daemon=True
         )
@@ -157,6 +158,17 @@ async def _cancel_pending() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _loop_said(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """What kaleido's loop reports, as one debug line. kaleido leaves a task failed and
+    unread when the browser dies mid-figure (its `wait_for` gets `ChannelClosedError`);
+    asyncio's default handler would log it as an error with a traceback, from the garbage
+    collector in whatever thread, at any time (on Python 3.11, formatting that traceback
+    inside another thread's `ast.parse` makes that `ast.parse` raise `SystemError`)."""
+    exc = context.get("exception")
+    said = f" ({_said(exc)})" if isinstance(exc, BaseException) else ""
+    _log.debug("kaleido's event loop: %s%s", context.get("message", ""), said)
 
 
 def _said(exc: BaseException) -> str:
