@@ -17,7 +17,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from kimi_jupyter.agent.outputs import UNTRUSTED as AGENT_UNTRUSTED
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.context import Limits
-from kimi_jupyter.context.cells import RECENT, UNTRUSTED, listing_chars
+from kimi_jupyter.context.cells import MAX_IMAGES, RECENT, UNTRUSTED, listing_chars
 from kimi_jupyter.conversation import Sessions
 from kimi_jupyter.mentions import cell_ref, find_mentions, is_notebook
 from kimi_jupyter.panel import PanelServer
@@ -187,6 +187,19 @@ def test_notebook_lists_every_cell_and_sends_the_recent_ones_in_full(
     assert "[stdout]\nhello" in text
     image = next(p for p in parts if p["type"] == "image_url")
     assert image["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_cells_send_at_most_max_images_pictures_in_all_and_say_what_they_left_out(
+    ip: InteractiveShell, sim: Simulator, page: Callable[..., None]
+) -> None:
+    plots = [code("plot()", n, picture(8 + n, 6), picture(8 + n, 7), id=f"p{n}") for n in range(6)]
+    page([*plots, CELLS[4]], 6)
+    ask(ip, "compare " + " ".join(f"@cell:p{n}" for n in range(6)))
+    parts = sent(sim)
+    assert sum(p["type"] == "image_url" for p in parts) == MAX_IMAGES < 12
+    text = texts(parts)
+    assert f"[cell 5: an image left out, {MAX_IMAGES} already sent]" in text
+    assert text.count("an image left out") == 12 - MAX_IMAGES
 
 
 def test_hostile_output_text_comes_after_the_untrusted_preface(

@@ -136,8 +136,7 @@ def test_code_loop_stops_at_a_skipped_run_and_runs_nothing_else(
     label = "Squares, small labels" if at == 1 else "Squares, bigger labels"
     why = refusal.splitlines()[0].rstrip(".")
     assert loop.answer.startswith(
-        f"[Kimi simulator] I stopped: run_code ({label}) did not run ({why}), and I ran nothing "
-        "else after it."
+        f"[Kimi simulator] I stopped: run_code ({label}) did not happen ({why})."
     )
     assert ("Run 1: 1 image part" in loop.answer) == (at == 2)
 
@@ -312,7 +311,7 @@ def test_clean_plot_stops_at_a_skipped_step(client: httpx.Client, at: int) -> No
     loop = drive(client, "clean @sales [[sim: agent=clean-plot]]", reply, tools=TOOLS)
     assert len(loop.calls) == at
     assert loop.answer.startswith("[Kimi simulator] I stopped: run_code (")
-    assert f"did not run ({SKIPPED.rstrip('.')}), and I ran nothing else after it." in loop.answer
+    assert f"did not happen ({SKIPPED.rstrip('.')})." in loop.answer
 
 
 def test_clean_plot_asks_which_data_without_a_mention(client: httpx.Client) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from kimi_jupyter.context import Limits
 from kimi_jupyter.context._common import truncate
-from kimi_jupyter.context.outputs import UNTRUSTED, merged, output_pieces
+from kimi_jupyter.context.outputs import UNTRUSTED, ImageCap, merged, output_pieces
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.tools import RESULT_CHARS
 
@@ -80,17 +80,12 @@ def output_parts(outputs: Sequence[Mapping[str, Any]], limits: Limits) -> list[P
 
 
 def _output_pieces(outputs: Sequence[Mapping[str, Any]], limits: Limits) -> list[str | MediaPart]:
-    pieces: list[str | MediaPart] = []
-    images = 0
-    for number, output in enumerate(outputs, 1):
-        for piece in output_pieces(output, f"output {number}", limits):
-            if isinstance(piece, MediaPart):
-                if images == MAX_IMAGES:
-                    piece = f"[output {number}: an image left out, {MAX_IMAGES} already sent]"
-                else:
-                    images += 1
-            pieces.append(piece)
-    return pieces
+    capped = ImageCap(MAX_IMAGES)
+    return [
+        capped(piece, f"output {number}")
+        for number, output in enumerate(outputs, 1)
+        for piece in output_pieces(output, f"output {number}", limits)
+    ]
 
 
 def _status_line(step: AgentStep, result: StepResult, limits: Limits) -> str:

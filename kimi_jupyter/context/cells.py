@@ -19,7 +19,7 @@ from kimi_jupyter.conversation import MediaPart, Part
 
 from ._common import Limits, clip, truncate
 from .notebook import Notebook
-from .outputs import UNTRUSTED, merged, multiline, output_pieces
+from .outputs import UNTRUSTED, ImageCap, merged, multiline, output_pieces
 
 __all__ = ["MAX_IMAGES", "RECENT", "UNTRUSTED", "Wanted", "cell_parts", "listing_chars"]
 
@@ -54,15 +54,10 @@ def cell_parts(
     if listing:
         pieces.append(_listing(notebook, listing_chars(limits)))
     full = _full_cells(wanted)
-    images = 0
+    capped = ImageCap(MAX_IMAGES)
     for index, why in full:
-        for piece in _cell_pieces(notebook.cells[index], index, why, limits):
-            if isinstance(piece, MediaPart):
-                if images == MAX_IMAGES:
-                    piece = f"[an image of cell {index + 1} left out: {MAX_IMAGES} already sent]"
-                else:
-                    images += 1
-            pieces.append(piece)
+        cell = notebook.cells[index]
+        pieces += (capped(p, f"cell {index + 1}") for p in _cell_pieces(cell, index, why, limits))
     left = len({w.index for w in wanted}) - len(full)
     if left > 0:
         pieces.append(f"[{left} more cell(s) not shown in full: at most {MAX_FULL} are]")

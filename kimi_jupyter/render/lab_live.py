@@ -30,10 +30,9 @@ from traitlets import Instance, Unicode
 from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolFinished, ToolStarted
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import one_line
-from kimi_jupyter.render.live import Progress, RunListener
-from kimi_jupyter.render.tool_panel import ToolPanels
-from kimi_jupyter.render.widget import Control
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, ToolOutputs
+from kimi_jupyter.render.live import Control, Progress
+from kimi_jupyter.render.tool_panel import ToolPanels, ToolPanelsView
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
 
 # The execute-request metadata key the extension sets, and the live protocol it speaks.
 METADATA_KEY = "kimi_jupyter"
@@ -64,7 +63,7 @@ class LiveTurnWidget(w.DOMWidget):  # type: ignore[misc]
     tools = Instance(w.Box, allow_none=True).tag(sync=True, **w.widget_serialization)
 
 
-class LabLiveView(RunListener):
+class LabLiveView(ToolPanelsView):
     """Streams one answer into a `LiveTurnWidget`; same listener contract as `LiveView`."""
 
     def __init__(
@@ -107,11 +106,7 @@ class LabLiveView(RunListener):
             if self._oldest is None:
                 self._oldest = now
         elif isinstance(event, ToolStarted | ToolFinished):
-            self.repaint(final=True)  # the text so far, then the call's panel, at once
-            if isinstance(event, ToolStarted):
-                self.tools.get(event.call, confirm=event.confirm)
-            else:
-                self.tools.finish(event.result)
+            self._tool_event(event)
             return
         if self._due(now):
             self.repaint()
@@ -137,19 +132,6 @@ class LabLiveView(RunListener):
         if event.notice:  # kept in the status line until the answer ends
             self.progress.note = "; ".join(filter(None, (self.progress.note, event.notice)))
         self.repaint(final=True)
-
-    def _answer(self, call_id: str, run: bool) -> None:
-        if self._control is not None:
-            self._control.answer(call_id, run)
-
-    def _edited(self, call_id: str, arguments: dict[str, Any]) -> None:
-        """Run edited: approved, with the user's arguments."""
-        if self._control is not None:
-            self._control.answer(call_id, True, arguments=arguments)
-
-    def _tool_outputs(self, event: ToolOutputs) -> None:
-        self.repaint(final=True)  # the text so far, then the step's code and outputs
-        self.tools.show_outputs(event.call, event.code, event.outputs)
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("stop") is True:

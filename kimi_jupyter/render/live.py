@@ -6,6 +6,7 @@ UI-free, so the widget view, the text view and tests share it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from kimi_jupyter.events import (
     ContentDelta,
@@ -25,6 +26,15 @@ from kimi_jupyter.run import (
     RunEvent,
     ToolOutputs,
 )
+
+
+class Control(Protocol):
+    """What a view may ask of the run it shows (`run.AnswerRun`)."""
+
+    def stop(self) -> None: ...
+    def answer(
+        self, call_id: str, run: bool, *, arguments: dict[str, Any] | None = None
+    ) -> bool: ...
 
 
 class RunListener:

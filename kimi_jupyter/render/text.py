@@ -38,7 +38,7 @@ from kimi_jupyter.run import (
 from kimi_jupyter.turn import Turn
 
 if TYPE_CHECKING:
-    from kimi_jupyter.render.widget import Control
+    from kimi_jupyter.render.live import Control
 
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kimi_jupyter.events import ToolCall, ToolResult
+from kimi_jupyter.events import ToolCall, ToolFinished, ToolResult, ToolStarted
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import (
     CODE_TOOLS,
@@ -29,6 +29,8 @@ from kimi_jupyter.render.bundle import (
     tool_title,
 )
 from kimi_jupyter.render.html import sanitize
+from kimi_jupyter.render.live import Control, RunListener
+from kimi_jupyter.run import ToolOutputs
 
 RUNNING, WAITING = "running", "waiting for you"
 
@@ -217,3 +219,35 @@ class ToolPanels:
     def widgets(self) -> list[Any]:
         mine = [w for panel in self.panels.values() for w in panel.widgets()]
         return mine + ([self.box] if self.box is not None else [])
+
+
+class ToolPanelsView(RunListener):
+    """What the widget views (`LiveView`, `LabLiveView`) do alike with tool calls: a panel
+    per call in `tools`, painted after the text so far; Run / Skip / Run edited go to
+    `_control`."""
+
+    tools: ToolPanels
+    _control: Control | None
+
+    def repaint(self, *, final: bool = False) -> None:
+        raise NotImplementedError
+
+    def _tool_event(self, event: ToolStarted | ToolFinished) -> None:
+        self.repaint(final=True)  # the text so far, then the call's panel, at once
+        if isinstance(event, ToolStarted):
+            self.tools.get(event.call, confirm=event.confirm)
+        else:
+            self.tools.finish(event.result)
+
+    def _tool_outputs(self, event: ToolOutputs) -> None:
+        self.repaint(final=True)  # the text so far, then the step's code and outputs
+        self.tools.show_outputs(event.call, event.code, event.outputs)
+
+    def _answer(self, call_id: str, run: bool) -> None:
+        if self._control is not None:
+            self._control.answer(call_id, run)
+
+    def _edited(self, call_id: str, arguments: dict[str, Any]) -> None:
+        """Run edited: approved, with the user's arguments."""
+        if self._control is not None:
+            self._control.answer(call_id, True, arguments=arguments)

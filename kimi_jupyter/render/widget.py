@@ -20,16 +20,16 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from kimi_jupyter.events import ContentDelta, Event, ReasoningDelta, ToolFinished, ToolStarted
 from kimi_jupyter.render._clicks import handle_clicks_on_any_shell
 from kimi_jupyter.render.bundle import TOOL_CSS, one_line
 from kimi_jupyter.render.chunks import MarkdownChunker, Piece, PlainChunker
 from kimi_jupyter.render.html import HIGHLIGHT_CSS, HighlightBudget, render_markdown, render_text
-from kimi_jupyter.render.live import Progress, RunListener
-from kimi_jupyter.render.tool_panel import ToolPanels
-from kimi_jupyter.run import ApprovalRequested, ApprovalSettled, ToolOutputs
+from kimi_jupyter.render.live import Control, Progress
+from kimi_jupyter.render.tool_panel import ToolPanels, ToolPanelsView
+from kimi_jupyter.run import ApprovalRequested, ApprovalSettled
 
 PAGE = 8
 STAGE = 1024  # bytes of frozen HTML that get a widget of their own
@@ -143,16 +143,7 @@ class _Pane:
         self.box.children = (*self._pages, self._tail)
 
 
-class Control(Protocol):
-    """What a view may ask of the run it shows (`run.AnswerRun`)."""
-
-    def stop(self) -> None: ...
-    def answer(
-        self, call_id: str, run: bool, *, arguments: dict[str, Any] | None = None
-    ) -> bool: ...
-
-
-class LiveView(RunListener):
+class LiveView(ToolPanelsView):
     """Streams one answer into widgets: status line, thinking pane, tool calls, answer, Stop.
 
     `add` takes the run's events (`run.RunEvent`); Stop and Run / Skip go to `control`.
@@ -201,10 +192,6 @@ class LiveView(RunListener):
         self.repaints = 0
         self.tools = ToolPanels(self._place_tools, layout, html_style)
 
-    def _tool_outputs(self, event: ToolOutputs) -> None:
-        self.repaint(final=True)
-        self.tools.show_outputs(event.call, event.code, event.outputs)
-
     def _stream_event(self, event: Event) -> None:
         now = self._clock()
         was_answering = self.progress.answer_started is not None
@@ -238,28 +225,11 @@ class LiveView(RunListener):
             self.progress.note = "; ".join(filter(None, (self.progress.note, event.notice)))
             self.notify(self.progress.status_text(self._clock()))
 
-    def _answer(self, call_id: str, run: bool) -> None:
-        if self._control is not None:
-            self._control.answer(call_id, run)
-
-    def _edited(self, call_id: str, arguments: dict[str, Any]) -> None:
-        """Run edited: approved, with the user's arguments."""
-        if self._control is not None:
-            self._control.answer(call_id, True, arguments=arguments)
-
     def stop(self) -> None:
         """What Stop does: end the answer (the run skips a Run / Skip still waiting)."""
         self.stop_button.disabled = True
         if self._control is not None:
             self._control.stop()
-
-    def _tool_event(self, event: ToolStarted | ToolFinished) -> None:
-        """Paint the text so far, then the call's panel, at once (tool calls are rare)."""
-        self.repaint(final=True)
-        if isinstance(event, ToolStarted):
-            self.tools.get(event.call, confirm=event.confirm)
-        else:
-            self.tools.finish(event.result)
 
     def _place_tools(self, box: Any) -> None:
         self.widget.children = (self._header, self.accordion, box, self.answer.box)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .moves import BIGGER_PLOT, Move, answer, call, clip, images_seen, runs_seen, why_not
+from .moves import BIGGER_PLOT, Move, answer, call, clip, images_seen, refused_answer, runs_seen
 from .plan import PREFIX
 from .transcript import Step, Turn, first_line, run_error
 
@@ -133,17 +133,6 @@ def _purpose(step: Step) -> str:
     return clip(first_line(code).lstrip("# "), 80) or "empty code"
 
 
-def _skipped(last: Step, steps: list[Step]) -> Move:
-    what = f"{RUN} ({_purpose(last)})"
-    why = why_not(last)
-    runs = runs_seen(steps)
-    return answer(
-        f"{what} did not run ({why}). I will not insist or try something else: I stop.",
-        f"I stopped: {what} did not run ({why}), and I ran nothing else after it."
-        + (f"\n{runs}" if runs else ""),
-    )
-
-
 # --- code-loop -------------------------------------------------------------------------
 
 
@@ -155,7 +144,7 @@ def code_loop(turn: Turn) -> Move:
         return _run(SQUARES, reasoning, f"{PREFIX} First I plot the squares.")
     last = runs[-1]
     if not last.ran:
-        return _skipped(last, turn.steps)
+        return refused_answer(last, turn.steps, f"{RUN} ({_purpose(last)})")
     look = f"Run {len(runs)} returned {images_seen(last)}."
     failed = run_error(last.result or "")
     if failed:
@@ -212,7 +201,7 @@ def clean_plot(turn: Turn) -> Move:
         return _run(INSPECT.replace("<df>", name), reasoning, content)
     last = runs[-1]
     if not last.ran:
-        return _skipped(last, turn.steps)
+        return refused_answer(last, turn.steps, f"{RUN} ({_purpose(last)})")
     failed = run_error(last.result or "")
     if failed:
         return _failed(name, last, runs, failed)

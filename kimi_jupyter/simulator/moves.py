@@ -67,9 +67,10 @@ def done_so_far(steps: list[Step]) -> str:
     return f"Tool calls made: {names}." + (f"\n{runs}" if runs else "")
 
 
-def refused_answer(last: Step, steps: list[Step]) -> Move:
-    """The answer after a step that did not happen: say which, and why, and stop."""
-    what = f"{last.name}({brief(last.arguments)})"
+def refused_answer(last: Step, steps: list[Step], what: str = "") -> Move:
+    """The answer after a step that did not happen: say which (`what`, or the call and its
+    arguments), and why, and stop."""
+    what = what or f"{last.name}({brief(last.arguments)})"
     why = why_not(last)
     runs = runs_seen(steps)
     return answer(
