@@ -181,7 +181,7 @@ def fresh_kernel_env(
     server started it for (`JPY_SESSION_NAME`: a frontend that shows widgets)."""
     from kimi_jupyter.kernel import KernelContext
 
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL"):
+    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL", "KIMI_VIEW"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIMI_API_KEY", key)
     monkeypatch.setenv("KIMI_BASE_URL", base_url)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
 from kimi_jupyter.agent.cell import RUN_CODE, CellAgent
 from kimi_jupyter.agent.executor import execute
@@ -38,21 +37,12 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def ip(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    for name in ("MOONSHOT_API_KEY", "ANYFAST_API_KEY", "KIMI_MODEL", "KIMI_VIEW"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KIMI_API_KEY", KEY)
-    monkeypatch.setenv("KIMI_BASE_URL", sim.base_url)
+def ip(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """conftest's shell, drawing figures off screen; the names the cells set go after."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setattr(KernelContext, "_current", KernelContext())
-    start_ipython()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kimi_jupyter")
-    shell.run_line_magic("config", "KimiMagics.model = None")
-    yield shell
-    shell.run_line_magic("unload_ext", "kimi_jupyter")
+    yield ip
     for name in ("Paris", "ran", "x"):
-        shell.user_ns.pop(name, None)
+        ip.user_ns.pop(name, None)
 
 
 def answers(monkeypatch: pytest.MonkeyPatch, *replies: str) -> list[str]:
