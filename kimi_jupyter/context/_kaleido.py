@@ -164,8 +164,9 @@ def _loop_said(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None
     """What kaleido's loop reports, as one debug line. kaleido leaves a task failed and
     unread when the browser dies mid-figure (its `wait_for` gets `ChannelClosedError`);
     asyncio's default handler would log it as an error with a traceback, from the garbage
-    collector in whatever thread, at any time (on Python 3.11, formatting that traceback
-    inside another thread's `ast.parse` makes that `ast.parse` raise `SystemError`)."""
+    collector, in whatever code happens to be running (on Python 3.11, formatting that
+    traceback from a collection inside an `ast.parse` makes that `ast.parse` raise
+    `SystemError`: the user's cell, or our own code, would fail for nothing)."""
     exc = context.get("exception")
     said = f" ({_said(exc)})" if isinstance(exc, BaseException) else ""
     _log.debug("kaleido's event loop: %s%s", context.get("message", ""), said)
