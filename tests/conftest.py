@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
@@ -35,6 +36,14 @@ def toolbox(monkeypatch: pytest.MonkeyPatch) -> Toolbox:
     fresh = Toolbox()
     monkeypatch.setattr(Toolbox, "_default", fresh)
     return fresh
+
+
+@pytest.fixture
+def client(sim: Simulator) -> Iterator[httpx.Client]:
+    """An HTTP client for the module's `sim`, sending its key."""
+    headers = {"Authorization": f"Bearer {sim.api_key}"}
+    with httpx.Client(base_url=sim.base_url, headers=headers, timeout=10) as http:
+        yield http
 
 
 @pytest.fixture

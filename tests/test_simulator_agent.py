@@ -51,13 +51,6 @@ def sim() -> Iterator[Simulator]:
         yield server
 
 
-@pytest.fixture
-def client(sim: Simulator) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=sim.base_url, headers=headers, timeout=10) as http:
-        yield http
-
-
 def image_part(data: bytes) -> dict[str, Any]:
     url = "data:image/png;base64," + base64.b64encode(data).decode()
     return {"type": "image_url", "image_url": {"url": url}}

@@ -35,13 +35,6 @@ def sim() -> Iterator[Simulator]:
         yield server
 
 
-@pytest.fixture
-def client(sim: Simulator) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=sim.base_url, headers=headers, timeout=10) as http:
-        yield http
-
-
 def done(text: str, *images: bytes) -> list[dict[str, Any]]:
     """A run's tool message as `%%kimi --agent` sends it: status, notice, outputs, images."""
     head = {"type": "text", "text": f"done: your code ran.\n{UNTRUSTED}\n{text}"}
