@@ -40,9 +40,9 @@ from typing import Any
 from .code_agents import clean_plot, code_loop
 from .moves import (
     BIGGER_PLOT,
-    PLOT,
     Move,
     answer,
+    bigger_labels,
     call,
     clip,
     done_so_far,
@@ -65,6 +65,17 @@ from .transcript import (
 )
 
 DEFAULT_CAP = 12
+
+# The plot plot-loop inserts first (then edits it into `BIGGER_PLOT`).
+PLOT = """import matplotlib.pyplot as plt
+
+xs = list(range(10))
+fig, ax = plt.subplots(figsize=(4, 3))
+ax.plot(xs, [x * x for x in xs], marker="o")
+ax.set_title("Squares")
+ax.set_xlabel("x")
+ax.set_ylabel("x squared")
+plt.show()"""
 
 
 def next_move(policy: str, messages: list[dict[str, Any]], declared: set[str], cap: int) -> Move:
@@ -163,9 +174,7 @@ def _after_run(steps: list[Step]) -> Move:
         content = f"{PREFIX} {look} It raised {failed}, so I rewrite it."
         return call("edit_cell", reasoning, content, cell_id=target, source=source)
     if len(good) == 1:
-        seen = "Looking at it, the labels are too small to read" if last.images else "No image"
-        reasoning = f"{look} {seen}; I enlarge the labels and run it again."
-        content = f"{PREFIX} {look} The labels are small, so I make them bigger."
+        reasoning, content = bigger_labels(look, last, "I enlarge the labels and run it again.")
         return call("edit_cell", reasoning, content, cell_id=target, source=BIGGER_PLOT)
     return answer(
         f"{look} The labels are readable now; I am done.",

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import re
 
-from .moves import BIGGER_PLOT, Move, answer, call, clip, images_seen, refused_answer, runs_seen
+from .moves import (
+    BIGGER_PLOT,
+    Move,
+    answer,
+    bigger_labels,
+    call,
+    clip,
+    images_seen,
+    refused_answer,
+    runs_seen,
+)
 from .plan import PREFIX
-from .transcript import Step, Turn, first_line, run_error
+from .transcript import Step, Turn, first_line
 
 RUN = "run_code"
 SQUARES = """# Squares, small labels
@@ -146,14 +156,12 @@ def code_loop(turn: Turn) -> Move:
     if not last.ran:
         return refused_answer(last, turn.steps, f"{RUN} ({_purpose(last)})")
     look = f"Run {len(runs)} returned {images_seen(last)}."
-    failed = run_error(last.result or "")
+    failed = last.raised
     if failed:
         return _rewrite(last, runs, look, failed, turn.steps)
-    good = [run for run in runs if not run_error(run.result or "")]
+    good = [run for run in runs if not run.raised]
     if len(good) == 1:
-        seen = "Looking at it, the labels are too small to read" if last.images else "No image"
-        reasoning = f"{look} {seen}; I run it again with bigger labels."
-        content = f"{PREFIX} {look} The labels are small, so I make them bigger."
+        reasoning, content = bigger_labels(look, last, "I run it again with bigger labels.")
         return _run(BIGGER_SQUARES, reasoning, content)
     return answer(
         f"{look} The labels are readable now; I am done.",
@@ -163,7 +171,7 @@ def code_loop(turn: Turn) -> Move:
 
 
 def _rewrite(last: Step, runs: list[Step], look: str, failed: str, steps: list[Step]) -> Move:
-    if len(runs) > 1 and run_error(runs[-2].result or ""):
+    if len(runs) > 1 and runs[-2].raised:
         return answer(
             f"{look} It raised {failed} again after my rewrite; I stop rather than loop.",
             f"I stopped: my code raised {failed} twice in a row, so I ran nothing else.\n"
@@ -202,7 +210,7 @@ def clean_plot(turn: Turn) -> Move:
     last = runs[-1]
     if not last.ran:
         return refused_answer(last, turn.steps, f"{RUN} ({_purpose(last)})")
-    failed = run_error(last.result or "")
+    failed = last.raised
     if failed:
         return _failed(name, last, runs, failed)
     return _CLEAN_STEPS[min(len(runs), len(_CLEAN_STEPS)) - 1](name, runs)

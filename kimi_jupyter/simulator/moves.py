@@ -9,16 +9,8 @@ from typing import Any
 from .plan import PREFIX
 from .transcript import Step, first_line
 
-# The plot both plot policies draw (the panel's plot-loop, --agent's code-loop), then redraw.
-PLOT = """import matplotlib.pyplot as plt
-
-xs = list(range(10))
-fig, ax = plt.subplots(figsize=(4, 3))
-ax.plot(xs, [x * x for x in xs], marker="o")
-ax.set_title("Squares")
-ax.set_xlabel("x")
-ax.set_ylabel("x squared")
-plt.show()"""
+# The plot both plot policies draw after a small first one (the panel's plot-loop, --agent's
+# code-loop): bigger, with readable labels.
 BIGGER_PLOT = """import matplotlib.pyplot as plt
 
 xs = list(range(10))
@@ -65,6 +57,13 @@ def done_so_far(steps: list[Step]) -> str:
         return "I made no tool calls."
     names = ", ".join(step.name for step in steps)
     return f"Tool calls made: {names}." + (f"\n{runs}" if runs else "")
+
+
+def bigger_labels(look: str, last: Step, doing: str) -> tuple[str, str]:
+    """The reasoning and the content of the step that redraws a plot with bigger labels."""
+    seen = "Looking at it, the labels are too small to read" if last.images else "No image"
+    content = f"{PREFIX} {look} The labels are small, so I make them bigger."
+    return f"{look} {seen}; {doing}", content
 
 
 def refused_answer(last: Step, steps: list[Step], what: str = "") -> Move:

@@ -13,9 +13,10 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from .directives import message_text
+from .directives import last_user_text, message_text
 from .media import IMAGE_NAMES, decode_data_url, image_size, sniff
 
 # A step that did not happen: "skipped: the user did not approve …" (the agent's status
@@ -73,15 +74,21 @@ class Step:
     result: str | None
     images: tuple[Image, ...] = ()
 
-    @property
+    # Read once per step: the policies ask these of every earlier step on each request.
+    @cached_property
     def refused(self) -> bool:
         """Whether the step did not happen: its result says skipped or refused, or is missing."""
         return self.result is None or is_refusal(self.result)
 
-    @property
+    @cached_property
+    def raised(self) -> str | None:
+        """The exception the result shows, read as a `run_code` result is (`run_error`)."""
+        return None if self.result is None else run_error(self.result)
+
+    @cached_property
     def ran(self) -> bool:
         """Whether the step happened, if only to raise (`failed: your code raised …`)."""
-        return self.result is not None and (not self.refused or run_error(self.result) is not None)
+        return self.result is not None and (not self.refused or self.raised is not None)
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,7 @@ class Turn:
 
 def read_turn(messages: list[dict[str, Any]]) -> Turn:
     """Read the turn back from a request's messages."""
-    users = [m for m in messages if m["role"] == "user"]
-    asked = message_text(users[-1].get("content")) if users else ""
-    return Turn(asked, turn_steps(messages))
+    return Turn(last_user_text({"messages": messages}), turn_steps(messages))
 
 
 def turn_steps(messages: list[dict[str, Any]]) -> list[Step]:
