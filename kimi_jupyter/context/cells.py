@@ -10,7 +10,6 @@ parts open with `UNTRUSTED`, the words the agent's tool results use.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from kimi_jupyter.conversation import MediaPart, Part
 
 from ._common import Limits, clip, truncate
 from .notebook import Notebook
-from .outputs import UNTRUSTED, ImageCap, merged, multiline, output_pieces
+from .outputs import UNTRUSTED, ImageCap, fence, merged, multiline, output_pieces
 
 __all__ = ["MAX_IMAGES", "RECENT", "UNTRUSTED", "Wanted", "cell_parts", "listing_chars"]
 
@@ -28,7 +27,6 @@ MAX_FULL = 12  # cells in full at most, mentioned ones first
 MAX_IMAGES = 8
 # (lines, characters per line) of each cell in the listing: tried until the listing fits
 _SHAPES = ((3, 160), (1, 100), (1, 48), (0, 0))
-_TICKS = re.compile(r"`{3,}")
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,7 @@ def _cell_pieces(
     budget = limits.max_text_chars
     source = truncate(multiline(cell.get("source")), budget)
     budget -= len(source)
-    ticks = "`" * max([3, *(len(run) + 1 for run in _TICKS.findall(source))])  # fence it in
+    ticks = fence(source)
     language = "python" if kind == "code" else ""
     yield f"\n## Cell {index + 1} ({kind}{ran}; {why})\n{ticks}{language}\n{source}\n{ticks}"
     dropped = cell.get("outputs_left_out")  # by the page, to keep the message small

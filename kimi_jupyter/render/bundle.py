@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kimi_jupyter.context.outputs import error_text, fence, multiline
 from kimi_jupyter.events import ToolResult
 from kimi_jupyter.turn import Turn
 
@@ -91,9 +92,14 @@ def pretty_arguments(arguments: str) -> str:
         return arguments
 
 
+def _shown(text: str, more: str = "…") -> str:
+    """`text` cut to `SHOWN_CHARS`, a line saying `more` where it was cut."""
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}\n{more}"
+
+
 def tool_text_html(label: str, text: str) -> str:
     """A label and escaped text that keeps its layout (arguments, a preview)."""
-    shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n…"
+    shown = _shown(text)
     return (
         f"<div class='kimi-tool-label'>{html.escape(label)}</div>"
         f"<pre class='kimi-tool-text'>{html.escape(shown)}</pre>"
@@ -114,10 +120,9 @@ def call_code(name: str, arguments: str) -> str | None:
 
 def code_html(code: str, label: str = "Code") -> str:
     """A label and the code as a highlighted Python block (sanitized)."""
-    shown = code if len(code) <= SHOWN_CHARS else code[:SHOWN_CHARS] + "\n# …"
-    longest = max((len(m) for m in re.findall(r"`+", shown)), default=0)
-    fence = "`" * max(3, longest + 1)
-    block = render_markdown(f"{fence}python\n{shown}\n{fence}")
+    shown = _shown(code, "# …")
+    ticks = fence(shown)
+    block = render_markdown(f"{ticks}python\n{shown}\n{ticks}")
     return f"<div class='kimi-tool-label'>{html.escape(label)}</div>{block}"
 
 
@@ -128,13 +133,10 @@ def outputs_html(outputs: Sequence[Mapping[str, Any]]) -> str:
     for output in outputs:
         kind = output.get("output_type")
         if kind == "stream":
-            text = strip_terminal(joined_text(output.get("text")))
+            text = strip_terminal(multiline(output.get("text")))
             pieces.append(tool_text_html(str(output.get("name", "stream")), text))
         elif kind == "error":
-            trace = output.get("traceback")
-            text = "\n".join(str(x) for x in trace) if isinstance(trace, list) else ""
-            text = text or f"{output.get('ename')}: {output.get('evalue')}"
-            pieces.append(tool_text_html("error", strip_terminal(text)))
+            pieces.append(tool_text_html("error", strip_terminal(error_text(output))))
         elif kind in ("execute_result", "display_data"):
             data = output.get("data")
             pieces.append(_data_html(data if isinstance(data, Mapping) else {}))
@@ -147,7 +149,7 @@ def _data_html(data: Mapping[str, Any]) -> str:
         source = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
         return f"<img src='{source}' alt='figure' style='{_IMAGE_STYLE}'>"
     if "text/plain" in data:
-        return tool_text_html("Out", strip_terminal(joined_text(data["text/plain"])))
+        return tool_text_html("Out", strip_terminal(multiline(data["text/plain"])))
     kinds = ", ".join(sorted(str(k) for k in data)) or "nothing"
     return tool_text_html("Out", f"(output of type {kinds}: not shown here)")
 
@@ -155,17 +157,10 @@ def _data_html(data: Mapping[str, Any]) -> str:
 def _png(value: object) -> bytes | None:
     """PNG bytes from base64 text, or None when it is not a PNG."""
     try:
-        raw = base64.b64decode(joined_text(value), validate=False)
+        raw = base64.b64decode(multiline(value), validate=False)
     except (binascii.Error, ValueError):
         return None
     return raw if raw.startswith(_PNG) else None
-
-
-def joined_text(value: object) -> str:
-    """nbformat's multiline text (a string, or a list of lines) as one string."""
-    if isinstance(value, list):
-        return "".join(str(x) for x in value)
-    return "" if value is None else str(value)
 
 
 def tool_result_html(result: ToolResult) -> str:
@@ -276,11 +271,9 @@ def steps_record(outputs: Outputs) -> dict[str, Any]:
 def _kept(output: Mapping[str, Any]) -> list[dict[str, str]]:
     kind = output.get("output_type")
     if kind == "stream":
-        return [_text_item(str(output.get("name", "stream")), joined_text(output.get("text")))]
+        return [_text_item(str(output.get("name", "stream")), multiline(output.get("text")))]
     if kind == "error":
-        trace = output.get("traceback")
-        text = "\n".join(str(x) for x in trace) if isinstance(trace, list) else ""
-        return [_text_item("error", text or f"{output.get('ename')}: {output.get('evalue')}")]
+        return [_text_item("error", error_text(output))]
     data = output.get("data")
     if kind not in ("execute_result", "display_data") or not isinstance(data, Mapping):
         return []
@@ -288,14 +281,12 @@ def _kept(output: Mapping[str, Any]) -> list[dict[str, str]]:
     if image is not None:
         return [{"kind": "image/png", "data": base64.b64encode(image).decode("ascii")}]
     if "text/plain" in data:
-        return [_text_item("Out", joined_text(data["text/plain"]))]
+        return [_text_item("Out", multiline(data["text/plain"]))]
     return []
 
 
 def _text_item(label: str, text: str) -> dict[str, str]:
-    text = strip_terminal(text)
-    return {"kind": "text", "label": label,
-            "text": text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n…"}  # fmt: skip
+    return {"kind": "text", "label": label, "text": _shown(strip_terminal(text))}
 
 
 def static_html(turn: Turn, outputs: Outputs | None = None) -> str:

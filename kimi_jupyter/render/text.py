@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kimi_jupyter.context.outputs import error_text, multiline
 from kimi_jupyter.events import (
     STEP_BREAK,
     ContentDelta,
@@ -21,7 +22,6 @@ from kimi_jupyter.events import (
 from kimi_jupyter.render.bundle import (
     call_code,
     footer_text,
-    joined_text,
     notice,
     one_line,
     result_title,
@@ -151,16 +151,14 @@ def outputs_lines(outputs: Sequence[Mapping[str, Any]]) -> list[str]:
     for output in outputs:
         kind = output.get("output_type")
         if kind == "stream":
-            lines.append(strip_terminal(joined_text(output.get("text"))).rstrip("\n"))
+            lines.append(strip_terminal(multiline(output.get("text"))).rstrip("\n"))
         elif kind == "error":
-            trace = output.get("traceback")
-            text = "\n".join(map(str, trace)) if isinstance(trace, list) and trace else ""
-            lines.append(strip_terminal(text or f"{output.get('ename')}: {output.get('evalue')}"))
+            lines.append(strip_terminal(error_text(output)))
         elif kind in ("execute_result", "display_data"):
             data = output.get("data")
             data = data if isinstance(data, Mapping) else {}
             if "text/plain" in data and not any(k.startswith("image/") for k in data):
-                lines.append(strip_terminal(joined_text(data["text/plain"])))
+                lines.append(strip_terminal(multiline(data["text/plain"])))
             else:
                 images = ", ".join(k for k in data if k.startswith("image/"))
                 lines.append(f"[{images or 'output'}]")
