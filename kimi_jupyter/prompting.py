@@ -90,13 +90,15 @@ def _resolve_all(
     seen: set[str] = set()
     pictured: dict[int, str] = {}  # id of an object already sent as a picture → its mention
     mentions = find_mentions(prompt)
+    notebook_sent = False
     for mention in mentions:
         if mention.text in seen:
             continue
         seen.add(mention.text)
         if is_notebook(mention) or cell_ref(mention) is not None:
-            if not any(_names_notebook(m) for m in context.resolved):  # all of them at once
-                context.parts.extend(_notebook_parts(mentions, prompt, namespace, limits))
+            if not notebook_sent:  # all of them at once, at the first
+                context.parts.extend(_notebook_parts(mention, mentions, prompt, namespace, limits))
+                notebook_sent = True
             context.resolved.append(mention.text)
             continue
         value = resolve(mention, namespace, providers)
@@ -157,19 +159,19 @@ def _output_of(
     return f"@Out[{number}]", results[number]
 
 
-def _names_notebook(text: str) -> bool:
-    return text == "@notebook" or text.startswith("@cell:")
-
-
 def _notebook_parts(
-    mentions: Sequence[Mention], prompt: str, namespace: Mapping[str, Any], limits: Limits | None
+    first: Mention,
+    mentions: Sequence[Mention],
+    prompt: str,
+    namespace: Mapping[str, Any],
+    limits: Limits | None,
 ) -> list[Part]:
-    """`@notebook` and every `@cell:N` of the prompt, as one block (`context.cells`)."""
-    first = next(m.text for m in mentions if _names_notebook(m.text))
+    """`@notebook` and every `@cell:N` of the prompt (`first` is the first of them), as one
+    block (`context.cells`)."""
     notebook = find_notebook(namespace, prompt)
     if notebook is None:
         raise MentionError(
-            f"{first}: this kernel cannot see its notebook (no page with kimi-jupyter sent it "
+            f"{first.text}: this kernel cannot see its notebook (no page with kimi-jupyter sent it "
             "and no saved notebook file is known); ask from JupyterLab or Notebook 7, or "
             "mention @In[N] (the cell that ran as In[N])"
         )
@@ -193,7 +195,7 @@ def _notebook_parts(
         why = "just above the question" if notebook.current is not None else "run last"
         wanted.extend(Wanted(i, why) for i in notebook.recent(RECENT))
     if notebook.saved:
-        note(f"{first}: read from {notebook.name} as last saved")
+        note(f"{first.text}: read from {notebook.name} as last saved")
     return cell_parts(notebook, wanted, limits or Limits(), listing=whole)
 
 

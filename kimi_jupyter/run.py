@@ -89,7 +89,6 @@ class ApprovalSettled:
     call: ToolCall
     run: bool
     by: SettledBy
-    arguments: dict[str, Any] | None = None  # the user's edit, when approved edited
 
     @property
     def notice(self) -> str | None:
@@ -186,7 +185,7 @@ class Approvals:
                 if not pending.done.is_set():
                     pending.by = "timeout"
                     pending.done.set()
-        self._emit(ApprovalSettled(call, pending.run, pending.by, pending.arguments))
+        self._emit(ApprovalSettled(call, pending.run, pending.by))
         if pending.by != "user":
             return _UNANSWERED[pending.by]
         if pending.run and pending.arguments is not None:

@@ -42,7 +42,6 @@ from .events import ToolCall, ToolResult, ToolStatus
 
 __all__ = [
     "WEB_SEARCH",
-    "Calling",
     "Edited",
     "Tool",
     "ToolDefinitionError",
@@ -73,23 +72,14 @@ is the user's "no"; a string says why it did not run without anyone saying no (n
 time, the answer was stopped)."""
 
 
-@dataclass(frozen=True)
-class Calling:
-    """The call a tool function is running for (`calling()`), as it runs: with the user's
-    arguments when they were `edited`."""
-
-    call: ToolCall
-    step: int
-    edited: bool = False
-
-
-_CALLING: contextvars.ContextVar[Calling | None] = contextvars.ContextVar(
+_CALLING: contextvars.ContextVar[ToolCall | None] = contextvars.ContextVar(
     "kimi_calling", default=None
 )
 
 
-def calling() -> Calling | None:
-    """Inside a tool function run by `run_call`: the call it answers (else None)."""
+def calling() -> ToolCall | None:
+    """Inside a tool function run by `run_call`: the call it answers, with the user's
+    arguments when they edited it (else None)."""
     return _CALLING.get()
 
 
@@ -282,7 +272,7 @@ def run_call(
         why = "the user chose not to run this call" if verdict is False else f"not run: {verdict}"
         return _outcome(call, step, "skipped", f"error: {why}", 0.0)
     start = time.monotonic()
-    token = _CALLING.set(Calling(call, step, isinstance(verdict, Edited)))
+    token = _CALLING.set(call)
     try:
         value = offered.func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the model gets any error; Ctrl-C still stops

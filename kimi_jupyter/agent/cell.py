@@ -117,13 +117,11 @@ class CellAgent:
 
     def _run_code(self, code: str) -> ToolReply:
         """One `run_code` call, on the run's worker thread."""
-        now = calling()
-        arguments = json.dumps({"code": code}, ensure_ascii=False)
-        call = now.call if now is not None else ToolCall(f"run_code-{len(self.steps)}",
-                                                         RUN_CODE, arguments)  # fmt: skip
+        call = calling() or ToolCall(f"run_code-{len(self.steps)}", RUN_CODE,
+                                     json.dumps({"code": code}, ensure_ascii=False))  # fmt: skip
         number = len(self.steps) + 1
         if not self.budget.take():
-            refusal = self.budget.refusal().replace("notebook actions", "code runs")
+            refusal = self.budget.refusal("code runs")
             self.steps.append(StepRecord(number, RUN_CODE, {"code": code}, "refused",
                                          message="the step cap"))  # fmt: skip
             return ToolReply((TextPart(refusal),), "refused", refusal)

@@ -81,10 +81,10 @@ class StepBudget:
             self.used += 1
             return True
 
-    def refusal(self) -> str:
-        """What the model is told when `take` said no."""
+    def refusal(self, actions: str = "notebook actions") -> str:
+        """What the model is told when `take` said no (`actions`: what the cap counts)."""
         return (
-            f"refused: this turn has used all {self.cap} of its notebook actions (the step "
+            f"refused: this turn has used all {self.cap} of its {actions} (the step "
             "cap), so nothing was done. Do not call notebook tools again in this turn: answer "
             "the user now with what you found, and say what is left to do."
         )
