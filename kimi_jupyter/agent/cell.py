@@ -27,7 +27,7 @@ from kimi_jupyter._schema import FunctionSchema
 from kimi_jupyter.chat import Chat
 from kimi_jupyter.context import Limits
 from kimi_jupyter.context._common import truncate
-from kimi_jupyter.conversation import Part, TextPart, with_meta
+from kimi_jupyter.conversation import Part, TextPart
 from kimi_jupyter.errors import KimiError
 from kimi_jupyter.events import ToolCall
 from kimi_jupyter.options import AskOptions
@@ -35,6 +35,7 @@ from kimi_jupyter.run import AnswerRun, RunEnded, RunStoppedError, ToolOutputs
 from kimi_jupyter.tools import Edited, Tool, ToolReply, calling
 
 from .executor import Execution, execute
+from .loop import file_steps
 from .modes import DEFAULT_CAP, StepBudget
 from .outputs import UNTRUSTED, default_limits, merged, output_parts
 from .steps import TOOL_STATUS, StepRecord, StepStatus
@@ -170,10 +171,7 @@ class CellAgent:
         """The step records, filed with the turn (in the session too) before the end shows."""
         agent = {"mode": self.mode, "surface": "cell", "cap": self.budget.cap,
                  "steps": [record.to_json() for record in self.steps]}  # fmt: skip
-        turn = None
-        if ended.recorded:
-            turn = self.chat.sessions.get(self.run.session).annotate(ended.turn.id, agent=agent)
-        return replace(ended, turn=turn or with_meta(ended.turn, agent=agent))
+        return file_steps(self.run, ended, agent)
 
 
 def _status_line(status: StepStatus, message: str, code: str, edited: bool) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -28,7 +28,7 @@ from kimi_jupyter.context import Limits
 from kimi_jupyter.conversation import Part, TextPart, with_meta
 from kimi_jupyter.options import AskOptions
 from kimi_jupyter.protocol import AgentPreview, FrontendTool
-from kimi_jupyter.run import AnswerRun, Listener, RunEnded, RunEvent
+from kimi_jupyter.run import AnswerRun, Listener, RunEnded
 from kimi_jupyter.tools import Tool, ToolReply
 
 from .modes import Mode, StepBudget, needs_approval
@@ -73,7 +73,6 @@ class NotebookAgent:
         self.turn_id = turn_id or uuid.uuid4().hex[:12]
         self.limits = limits or default_limits()
         self.steps: list[StepRecord] = []
-        self.ended: RunEnded | None = None
         self._sources: dict[str, str] = {}  # cell id → source, as this turn last saw it
         # The user's @tools first, so a notebook tool of the same name wins.
         tools = [*chat.context.tools.all(), *self.tools()]
@@ -81,6 +80,7 @@ class NotebookAgent:
         ours = AskOptions(tools=tools, max_steps=self.budget.cap + 2)
         self.run = AnswerRun(chat, prompt, *objects, session=session,
                              options=ours.over(options or AskOptions()))  # fmt: skip
+        self.run.finisher = self._recorded
 
     def tools(self) -> list[Tool]:
         """The notebook tools, bound to this turn."""
@@ -91,14 +91,12 @@ class NotebookAgent:
 
     def start(self, *listeners: Listener) -> NotebookAgent:
         """Run on the run's worker thread; `listeners` hear every event there."""
-        self.run.start(self._relay(listeners))
+        self.run.start(*listeners)
         return self
 
     def follow(self, *listeners: Listener) -> RunEnded:
         """Run, handing the events to `listeners` on this thread until the end."""
-        self.run.follow(self._relay(listeners))
-        assert self.ended is not None  # the relay saw RunEnded: `follow` returns after it
-        return self.ended
+        return self.run.follow(*listeners)
 
     def stop(self) -> None:
         """End the turn where it is (from any thread): the step that waits ends stopped."""
@@ -166,29 +164,24 @@ class NotebookAgent:
             if isinstance(source, str):
                 self._sources[cell] = source
 
-    def _relay(self, listeners: Iterable[Listener]) -> Listener:
-        """The listeners behind one that files the step records with the turn first."""
-        targets = list(listeners)
-
-        def relay(event: RunEvent) -> None:
-            if isinstance(event, RunEnded):
-                event = self.ended = self._recorded(event)
-            for listener in targets:
-                listener(event)
-
-        return relay
-
     def _recorded(self, ended: RunEnded) -> RunEnded:
+        """The step records, filed with the turn before the end shows (`AnswerRun.finisher`)."""
         agent = {
             "id": self.turn_id,
             "mode": self.mode.value,
             "cap": self.budget.cap,
             "steps": [record.to_json() for record in self.steps],
         }
-        turn = None
-        if ended.recorded:
-            turn = self.chat.sessions.get(self.run.session).annotate(ended.turn.id, agent=agent)
-        return replace(ended, turn=turn or with_meta(ended.turn, agent=agent))
+        return file_steps(self.run, ended, agent)
+
+
+def file_steps(run: AnswerRun, ended: RunEnded, agent: dict[str, Any]) -> RunEnded:
+    """`agent` (a turn's step records) filed with the ended turn, and in its session too
+    when the turn was recorded there."""
+    turn = None
+    if ended.recorded:
+        turn = run.chat.sessions.get(run.session).annotate(ended.turn.id, agent=agent)
+    return replace(ended, turn=turn or with_meta(ended.turn, agent=agent))
 
 
 def _bound(
