@@ -145,15 +145,19 @@ class Inputs(list[str]):
     def __getitem__(self, index: Any) -> Any:
         if not isinstance(index, int) or index >= 0:
             return super().__getitem__(index)
-        code = [text for text in self if text.strip() and not is_question(text)]
-        if -index > len(code):
-            raise IndexError(f"there are {len(code)} code cells before this question")
-        return code[index]
+        numbers = self._code_numbers()
+        if -index > len(numbers):
+            raise IndexError(f"there are {len(numbers)} code cells before this question")
+        return super().__getitem__(numbers[index])
 
     def number(self, index: int) -> int | None:
         """Which cell `self[index]` is (`In[n]`'s n), or None if there is no such cell."""
-        numbers = [n for n, text in enumerate(self) if text.strip() and not is_question(text)]
+        numbers = self._code_numbers()
         return numbers[index] if -len(numbers) <= index < len(numbers) else None
+
+    def _code_numbers(self) -> list[int]:
+        """The n of each `In[n]` that holds code (not empty, not a question to Kimi)."""
+        return [n for n, text in enumerate(self) if text.strip() and not is_question(text)]
 
 
 def _describe_missing(value: Any, step: str | int, exc: Exception) -> str:

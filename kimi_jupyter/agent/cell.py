@@ -200,9 +200,10 @@ def preview(status: StepStatus, execution: Execution, message: str = "") -> str:
         else:
             data = output.get("data") or {}
             text = data.get("text/plain")
-            if isinstance(text, str) and not any(k.startswith("image/") for k in data):
+            image = any(k.startswith("image/") for k in data)
+            if isinstance(text, str) and not image:
                 lines.append(text)
-            elif any(k.startswith("image/") for k in data):
+            elif image:
                 lines.append("[image]")
     if not lines and status in ("skipped", "stopped"):
         lines.append(f"{status}{': ' + message if message else ''}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from kimi_jupyter.context import Limits
 from kimi_jupyter.context._common import truncate
-from kimi_jupyter.context.outputs import UNTRUSTED, ImageCap, merged, output_pieces
+from kimi_jupyter.context.outputs import MAX_IMAGES, UNTRUSTED, ImageCap, merged, output_pieces
 from kimi_jupyter.conversation import MediaPart, Part, TextPart
 from kimi_jupyter.tools import RESULT_CHARS
 
@@ -30,7 +30,6 @@ __all__ = [
     "result_parts",
 ]
 
-MAX_IMAGES = 8
 
 _DONE = {
     "list_cells": "listed the notebook's cells",

@@ -18,13 +18,12 @@ from kimi_jupyter.conversation import MediaPart, Part
 
 from ._common import Limits, clip, truncate
 from .notebook import Notebook
-from .outputs import UNTRUSTED, ImageCap, fence, merged, multiline, output_pieces
+from .outputs import MAX_IMAGES, UNTRUSTED, ImageCap, fence, merged, multiline, output_pieces
 
 __all__ = ["MAX_IMAGES", "RECENT", "UNTRUSTED", "Wanted", "cell_parts", "listing_chars"]
 
 RECENT = 3  # cells just above the asking one, sent in full with `@notebook`
 MAX_FULL = 12  # cells in full at most, mentioned ones first
-MAX_IMAGES = 8
 # (lines, characters per line) of each cell in the listing: tried until the listing fits
 _SHAPES = ((3, 160), (1, 100), (1, 48), (0, 0))
 

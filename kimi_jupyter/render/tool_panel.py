@@ -81,20 +81,23 @@ class ToolPanel:
         """Show how the call ended, and its result (escaped)."""
         self.result, self.status = result, result.status
         code = call_code(result.name, result.arguments)
-        if code is not None and code != self.code:  # the user's edit is what ran
-            self.code = code
-            self.arguments.value = self._arguments_html()
+        if code is not None:  # the user's edit is what ran
+            self._show_code(code)
         if result.preview and not self.shown_outputs:
             self.output.value = sanitize(tool_text_html("Result", result.preview))
         self.accordion.set_title(0, result_title(result))
 
     def show_outputs(self, code: str, outputs: Sequence[Mapping[str, Any]]) -> None:
         """A code call ran: the code as it ran, then what it printed and showed."""
+        self._show_code(code)
+        self.output.value = outputs_html(outputs) if outputs else ""
+        self.shown_outputs = True
+
+    def _show_code(self, code: str) -> None:
+        """The code as it ran, where the arguments are, if it is not what is shown."""
         if code != self.code:
             self.code = code
             self.arguments.value = self._arguments_html()
-        self.output.value = outputs_html(outputs) if outputs else ""
-        self.shown_outputs = True
 
     def widgets(self) -> list[Any]:
         return [self.arguments, self.output, self.body, self.accordion]
