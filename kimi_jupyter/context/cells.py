@@ -82,9 +82,16 @@ def _full_cells(wanted: Sequence[Wanted]) -> list[tuple[int, str]]:
 
 
 def _listing(notebook: Notebook, budget: int) -> str:
+    """Every cell in one row, its first source lines below it: in the first of `_SHAPES`
+    (lines, characters a line) that fits the budget, else the rows that fit."""
+    cells = [
+        (_summary(c, i, notebook.current), multiline(c.get("source")).strip("\n").splitlines())
+        for i, c in enumerate(notebook.cells)
+    ]
     for lines, chars in _SHAPES:
         rows = [
-            _summary(c, i, notebook.current, lines, chars) for i, c in enumerate(notebook.cells)
+            head + "".join(f"\n    {clip(line, chars)}" for line in source[:lines])
+            for head, source in cells
         ]
         text = "\n".join(["## Every cell", *rows])
         if len(text) <= budget:
@@ -108,9 +115,7 @@ def _elided(rows: Sequence[str], budget: int) -> str:
     return "\n".join(["## Every cell", *head, middle, *reversed(tail)])
 
 
-def _summary(
-    cell: Mapping[str, Any], index: int, current: int | None, lines: int, chars: int
-) -> str:
+def _summary(cell: Mapping[str, Any], index: int, current: int | None) -> str:
     kind = str(cell.get("cell_type", "?"))
     bits = [f"cell {index + 1}", kind]
     if cell.get("id"):
@@ -126,9 +131,7 @@ def _summary(
         bits.append(f"error {clip(str(error), 60)}")
     if index == current:
         bits.append("(this question)")
-    source = multiline(cell.get("source")).strip("\n").splitlines()[:lines]
-    shown = "".join(f"\n    {clip(line, chars)}" for line in source)
-    return "- " + " · ".join(bits) + shown
+    return "- " + " · ".join(bits)
 
 
 def _kinds(outputs: Sequence[Mapping[str, Any]]) -> list[str]:
