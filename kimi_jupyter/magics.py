@@ -237,7 +237,7 @@ class KimiMagics(Magics):
         from kimi_jupyter.structured import first_code_block
 
         if args.code:
-            from kimi_jupyter.render.terminal import bidi_notice, strip_bidi
+            from kimi_jupyter.terminal import bidi_notice, strip_bidi
 
             code = first_code_block(turn.answer)
             if code is None:

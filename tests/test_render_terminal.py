@@ -9,13 +9,13 @@ import pytest
 
 from kimi_jupyter.events import ContentDelta, ReasoningDelta, Usage
 from kimi_jupyter.render.bundle import one_line
-from kimi_jupyter.render.terminal import (
+from kimi_jupyter.render.text import TextView
+from kimi_jupyter.terminal import (
     TerminalFilter,
     bidi_notice,
     strip_bidi,
     strip_terminal,
 )
-from kimi_jupyter.render.text import TextView
 from kimi_jupyter.turn import Turn
 
 ESC = "\x1b"

@@ -15,10 +15,10 @@ from typing import Any
 
 from kimi_jupyter.context.outputs import error_text, fence, multiline
 from kimi_jupyter.events import ToolResult
+from kimi_jupyter.terminal import strip_terminal
 from kimi_jupyter.turn import Turn
 
 from .html import HIGHLIGHT_CSS, render_markdown, render_text, sanitize
-from .terminal import strip_terminal
 
 TURN_MIME = "application/vnd.kimi.turn+json"
 # What the cell agent's steps showed, beside the turn record in the same output: the lab

@@ -27,7 +27,6 @@ from kimi_jupyter.render.bundle import (
     result_title,
     thinking_summary,
 )
-from kimi_jupyter.render.terminal import TerminalFilter, strip_terminal
 from kimi_jupyter.run import (
     ApprovalRequested,
     ApprovalSettled,
@@ -35,6 +34,7 @@ from kimi_jupyter.run import (
     RunEvent,
     ToolOutputs,
 )
+from kimi_jupyter.terminal import TerminalFilter, strip_terminal
 from kimi_jupyter.turn import Turn
 
 if TYPE_CHECKING:
