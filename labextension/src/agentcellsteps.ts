@@ -11,10 +11,11 @@ import type { ISharedNotebook } from '@jupyter/ydoc';
 
 import { currentStepsInserter, StepsInserter } from './actions';
 import { textNode } from './dom';
+import { isObject, Json } from './jsonshape';
 import { ITranslate, untranslated } from './turn';
 
 /** A figure's base64 longer than this is not shown (the kernel keeps PNGs of a few MB). */
-export const MAX_FIGURE_CHARS = 8_000_000;
+const MAX_FIGURE_CHARS = 8_000_000;
 const PNG_BASE64 = 'iVBORw0KGgo'; // the PNG signature, 89 50 4E 47 0D 0A 1A 0A, in base64
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -109,16 +110,13 @@ export function stepNodes(
 /** The statuses of a step whose code ran as the user approved it. */
 const RAN = new Set(['done', 'edited_and_done']);
 /** At most this many steps are offered (the kernel's step cap is 20 by default). */
-export const MAX_OFFERED_STEPS = 100;
+const MAX_OFFERED_STEPS = 100;
 /** A step's code longer than this is not offered (a cell of model text is capped). */
 export const MAX_STEP_CHARS = 100_000;
 
-type Json = Record<string, unknown>;
-
+/** `value` if it is a JSON object, else `null`. */
 function asObject(value: unknown): Json | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Json)
-    : null;
+  return isObject(value) ? value : null;
 }
 
 /**
@@ -197,7 +195,6 @@ export function agentStepsNode(
     const inserted = await insert(sources, button);
     button.disabled = inserted > 0;
     if (inserted > 0) {
-      button.disabled = true;
       button.textContent =
         inserted === 1
           ? trans.__('Inserted 1 cell below')

@@ -6,12 +6,16 @@
  * the outputs within `OUTPUT_BUDGET` characters, nearest the asking cell first, and says
  * how many it left out of each cell (`outputs_left_out`).
  */
-import type { ISharedCell, ISharedNotebook } from '@jupyter/ydoc';
+import type {
+  ISharedCell,
+  ISharedCodeCell,
+  ISharedNotebook
+} from '@jupyter/ydoc';
 
 import type { IAskRequest, INotebookData } from './chatprotocol';
 
 /** How many characters of outputs (their JSON, images included) go along at most. */
-export const OUTPUT_BUDGET = 3_000_000;
+const OUTPUT_BUDGET = 3_000_000;
 
 // As `kimi_jupyter/mentions.py` finds them: not inside a word, an e-mail or `@@`.
 const NOTEBOOK_MENTION =
@@ -74,15 +78,17 @@ export function baseName(path: string): string {
 }
 
 function cellData(cell: ISharedCell): Record<string, unknown> {
-  const json = cell.toJSON() as Record<string, unknown>;
   const data: Record<string, unknown> = {
     id: cell.id,
     cell_type: cell.cell_type,
     source: cell.getSource()
   };
   if (cell.cell_type === 'code') {
-    data.execution_count = json.execution_count ?? null;
-    data.outputs = Array.isArray(json.outputs) ? json.outputs : [];
+    // As `cellOutputs` and `executionCount` of `agent/cells.ts` read them (not imported:
+    // this module loads with the application, and that one would weigh on its start).
+    const code = cell as ISharedCodeCell;
+    data.execution_count = code.execution_count ?? null;
+    data.outputs = code.getOutputs();
   }
   return data;
 }

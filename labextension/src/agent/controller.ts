@@ -15,6 +15,8 @@
  * (`records.ts`), and the turns the conversation no longer shows (a kernel restart wipes
  * it; an earlier session) stay in the notebook's agent record (`history.ts`).
  */
+import type { IMapChange, ISharedNotebook } from '@jupyter/ydoc';
+
 import type {
   AgentStatus,
   IAgentAskRequest,
@@ -30,6 +32,7 @@ import type { StepResult } from './executor';
 import { resultFields } from './results';
 import { NotebookExecutor } from './executor';
 import { AgentHistory } from './history';
+import { METADATA_KEY } from './records';
 import {
   closeCard,
   DEFAULT_CAP,
@@ -60,7 +63,6 @@ import {
 } from './turnstate';
 import { TurnSnapshot } from './undo';
 
-export { INTERRUPTED } from './turnstate';
 export type { IAgentTarget } from './turnstate';
 
 /** What the controller sends. */
@@ -105,7 +107,11 @@ export class AgentController {
   bind(target: IAgentTarget | null): void {
     this._target?.notebook.metadataChanged.disconnect(this._onMetadata, this);
     this._target = target;
-    target?.notebook.metadataChanged.connect(this._onMetadata, this);
+    if (target) {
+      // Its record may have changed while another notebook was bound.
+      this._history.forget(target.notebook);
+      target.notebook.metadataChanged.connect(this._onMetadata, this);
+    }
     this._history.refreshSoon(this._target);
   }
 
@@ -393,7 +399,10 @@ export class AgentController {
     undoButton(turn.node, () => snapshot.restore(), this._trans);
   }
 
-  private _onMetadata(): void {
+  private _onMetadata(notebook: ISharedNotebook, change: IMapChange): void {
+    if (change.key === METADATA_KEY) {
+      this._history.forget(notebook);
+    }
     this._history.refreshSoon(this._target);
   }
 

@@ -3,12 +3,16 @@
  * bound notebook that the conversation shown does not hold. A turn of this page whose
  * view left the conversation (a kernel restart wipes the panel's turns) keeps its live
  * steps and "Undo this turn" here; a turn from the notebook's metadata (an earlier
- * session) shows read-only, without Undo. One node per notebook, rebuilt on `refresh`.
+ * session) shows read-only, without Undo. One node per notebook, rebuilt when what it
+ * shows changes; the records read from each notebook are kept until its record changes.
  */
+import type { ISharedNotebook } from '@jupyter/ydoc';
+
 import { ITranslate, untranslated } from '../turn';
 import {
   ITurnRecord,
   readRecords,
+  recordHead,
   recordView,
   statusText,
   writeRecord
@@ -16,13 +20,20 @@ import {
 import { endingOf, IAgentTarget, IAgentTurn, recordOf } from './turnstate';
 
 /** A turn of this page, as the record shows it. */
-export interface ILiveTurn {
+interface ILiveTurn {
   id: string;
   prompt: string;
   /** The turn's steps (and Undo), the node the conversation shows when it holds the turn. */
   node: HTMLElement;
   /** How it ended (`restarted`, `stopped`, …). */
   status: string;
+}
+
+/** What a record node shows: the saved records read and the entries built from them. */
+interface IShown {
+  saved: readonly ITurnRecord[];
+  /** The ids and statuses of the entries, in order. */
+  entries: string;
 }
 
 export class AgentHistory {
@@ -45,7 +56,13 @@ export class AgentHistory {
         reason
       );
     }
+    this.forget(turn.target.notebook);
     this.refreshSoon(turn.target);
+  }
+
+  /** The record of `notebook` changed (or may have): read it again at the next refresh. */
+  forget(notebook: ISharedNotebook): void {
+    this._records.delete(notebook);
   }
 
   /** Rebuild the record of `target` once the panel has rendered (a microtask later). */
@@ -73,7 +90,17 @@ export class AgentHistory {
         node: turn.node,
         status: endingOf(turn)
       }));
-    this.refresh(target.key, live, readRecords(target.notebook));
+    this._refresh(target.key, live, this._saved(target.notebook));
+  }
+
+  /** The records kept in `notebook`, read once until `forget`. */
+  private _saved(notebook: ISharedNotebook): readonly ITurnRecord[] {
+    let records = this._records.get(notebook);
+    if (!records) {
+      records = readRecords(notebook);
+      this._records.set(notebook, records);
+    }
+    return records;
   }
 
   /** The record node of notebook `key`. */
@@ -90,9 +117,10 @@ export class AgentHistory {
 
   /**
    * Show, for notebook `key`, the turns of `live` not in the conversation (their node is
-   * out of the document, or here already) and the `saved` records of no live turn.
+   * out of the document, or here already) and the `saved` records of no live turn; the
+   * node is left as it is when it shows these already.
    */
-  refresh(
+  private _refresh(
     key: object,
     live: readonly ILiveTurn[],
     saved: readonly ITurnRecord[]
@@ -103,6 +131,23 @@ export class AgentHistory {
       turn => !turn.node.isConnected || node.contains(turn.node)
     );
     const earlier = saved.filter(record => !ids.has(record.id));
+    const shown: IShown = {
+      saved,
+      entries: JSON.stringify([
+        ...earlier.map(record => [record.id, record.status]),
+        ...kept.map(turn => [turn.id, turn.status])
+      ])
+    };
+    const before = this._shown.get(key);
+    if (
+      before &&
+      before.saved === shown.saved &&
+      before.entries === shown.entries &&
+      kept.every(turn => node.contains(turn.node))
+    ) {
+      return;
+    }
+    this._shown.set(key, shown);
     const entries = [
       ...earlier.map(record => recordView(record, this._trans)),
       ...kept.map(turn => this._liveEntry(turn))
@@ -120,24 +165,18 @@ export class AgentHistory {
   }
 
   private _liveEntry(turn: ILiveTurn): HTMLElement {
-    const entry = document.createElement('div');
-    entry.className = 'jp-KimiAgent-record jp-mod-live';
-    entry.dataset.turn = turn.id;
-    entry.dataset.status = turn.status;
-    const notice = document.createElement('div');
-    notice.className = 'jp-KimiAgent-recordNotice';
-    notice.textContent = this._trans.__(
-      'This page: %1',
-      statusText(turn.status, this._trans)
+    const entry = recordHead(
+      'jp-KimiAgent-record jp-mod-live',
+      turn,
+      this._trans.__('This page: %1', statusText(turn.status, this._trans))
     );
-    const prompt = document.createElement('div');
-    prompt.className = 'jp-KimiAgent-recordPrompt';
-    prompt.textContent = turn.prompt;
-    entry.append(notice, prompt, turn.node);
+    entry.appendChild(turn.node);
     return entry;
   }
 
   private readonly _trans: ITranslate;
   private readonly _pending = new Set<IAgentTarget>();
   private readonly _nodes = new WeakMap<object, HTMLElement>();
+  private readonly _shown = new WeakMap<object, IShown>();
+  private readonly _records = new WeakMap<ISharedNotebook, ITurnRecord[]>();
 }

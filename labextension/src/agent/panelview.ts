@@ -15,8 +15,8 @@ export const TOUCHED_CLASS = 'jp-KimiAgent-touched';
 const STEPS_CLASS = 'jp-KimiAgent-steps';
 
 /** The step cap the panel offers: from 1 to MAX_CAP notebook actions a turn. */
-export const MIN_CAP = 1;
-export const MAX_CAP = 100;
+const MIN_CAP = 1;
+const MAX_CAP = 100;
 /** The kernel's default step cap. */
 export const DEFAULT_CAP = 20;
 

@@ -9,7 +9,9 @@
  * back is checked field by field and shown as text only.
  */
 import type { ISharedNotebook } from '@jupyter/ydoc';
+import type { PartialJSONValue } from '@lumino/coreutils';
 
+import { textNode } from '../dom';
 import { isObject } from '../jsonshape';
 import { ITranslate, untranslated } from '../turn';
 
@@ -56,14 +58,7 @@ export function bounded(text: string, limit: number): string {
 /** The records kept in `notebook` (the ones that do not fit the shape are left out). */
 export function readRecords(notebook: ISharedNotebook): ITurnRecord[] {
   const ours = notebook.getMetadata(METADATA_KEY);
-  const list = isObject(ours) ? ours[RECORDS_FIELD] : undefined;
-  if (!Array.isArray(list)) {
-    return [];
-  }
-  return list.flatMap(item => {
-    const record = parseRecord(item);
-    return record ? [record] : [];
-  });
+  return parseRecords(isObject(ours) ? ours[RECORDS_FIELD] : undefined);
 }
 
 /** Keep `record` in `notebook` (replacing one of the same id), the last MAX_RECORDS. */
@@ -71,16 +66,27 @@ export function writeRecord(
   notebook: ISharedNotebook,
   record: ITurnRecord
 ): void {
-  const kept = readRecords(notebook).filter(r => r.id !== record.id);
-  const records = [...kept, compact(record)].slice(-MAX_RECORDS);
   const ours = notebook.getMetadata(METADATA_KEY);
   const others = isObject(ours) ? ours : {};
+  const kept = parseRecords(others[RECORDS_FIELD]).filter(
+    r => r.id !== record.id
+  );
+  // Plain JSON already: each record is freshly parsed or compacted.
+  const records = [...kept, compact(record)].slice(-MAX_RECORDS);
   notebook.setMetadata(METADATA_KEY, {
     ...others,
-    [RECORDS_FIELD]: records.map(r => ({
-      ...r,
-      steps: r.steps.map(s => ({ ...s }))
-    }))
+    [RECORDS_FIELD]: records as unknown as PartialJSONValue
+  });
+}
+
+/** The records of the list `list` (the ones that do not fit the shape are left out). */
+function parseRecords(list: unknown): ITurnRecord[] {
+  if (!Array.isArray(list)) {
+    return [];
+  }
+  return list.flatMap(item => {
+    const record = parseRecord(item);
+    return record ? [record] : [];
   });
 }
 
@@ -156,20 +162,32 @@ function parseStepRecord(item: unknown): IStepRecord[] {
 }
 
 /** The line a step shows: "Step 3: insert_cell (cell 1a2b)". */
-export function stepLine(step: IStepRecord, trans: ITranslate): string {
+function stepLine(step: IStepRecord, trans: ITranslate): string {
   const label = trans.__('Step %1: %2', step.step, step.tool);
   return step.cell_id ? `${label} (${step.cell_id})` : label;
 }
 
 /** The status a step shows: "done", "skipped: why". */
-export function statusLine(step: IStepRecord): string {
+function statusLine(step: IStepRecord): string {
   return step.detail ? `${step.status}: ${step.detail}` : step.status;
 }
 
-function element(tag: string, className: string, content = ''): HTMLElement {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = content;
+/**
+ * The head of a turn's entry in the agent record: a `className` node marked with the turn's
+ * id and status, holding `notice` and the turn's prompt, each as text.
+ */
+export function recordHead(
+  className: string,
+  turn: { id: string; status: string; prompt: string },
+  notice: string
+): HTMLElement {
+  const node = textNode('div', className, '');
+  node.dataset.turn = turn.id;
+  node.dataset.status = turn.status;
+  node.append(
+    textNode('div', 'jp-KimiAgent-recordNotice', notice),
+    textNode('div', 'jp-KimiAgent-recordPrompt', turn.prompt)
+  );
   return node;
 }
 
@@ -178,38 +196,32 @@ export function recordView(
   record: ITurnRecord,
   trans: ITranslate = untranslated
 ): HTMLElement {
-  const node = element('div', 'jp-KimiAgent-record');
-  node.dataset.turn = record.id;
-  node.dataset.status = record.status;
   const when = record.ended
     ? ` (${record.ended.slice(0, 16).replace('T', ' ')})`
     : '';
-  node.append(
-    element(
-      'div',
-      'jp-KimiAgent-recordNotice',
-      trans.__(
-        'Saved in the notebook%1: %2',
-        when,
-        statusText(record.status, trans)
-      )
-    ),
-    element('div', 'jp-KimiAgent-recordPrompt', record.prompt)
+  const node = recordHead(
+    'jp-KimiAgent-record',
+    record,
+    trans.__(
+      'Saved in the notebook%1: %2',
+      when,
+      statusText(record.status, trans)
+    )
   );
-  const steps = element('div', 'jp-KimiAgent-steps');
+  const steps = textNode('div', 'jp-KimiAgent-steps', '');
   for (const step of record.steps) {
-    const entry = element('div', 'jp-KimiAgent-steps-step');
+    const entry = textNode('div', 'jp-KimiAgent-steps-step', '');
     entry.dataset.status = step.status;
     entry.append(
-      element('span', 'jp-KimiAgent-steps-label', stepLine(step, trans)),
-      element('span', 'jp-KimiAgent-steps-status', statusLine(step))
+      textNode('span', 'jp-KimiAgent-steps-label', stepLine(step, trans)),
+      textNode('span', 'jp-KimiAgent-steps-status', statusLine(step))
     );
     steps.appendChild(entry);
   }
   node.appendChild(steps);
   if (record.answer) {
     node.appendChild(
-      element('div', 'jp-KimiAgent-recordAnswer', record.answer)
+      textNode('div', 'jp-KimiAgent-recordAnswer', record.answer)
     );
   }
   return node;
