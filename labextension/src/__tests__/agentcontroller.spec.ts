@@ -1,10 +1,13 @@
-import { AgentController, AgentRequest } from '../agent/controller';
-import type { ApprovalMode } from '../agent/steps';
-import type { IAgentResultRequest } from '../chatprotocol';
+import { AgentController } from '../agent/controller';
 import {
   cellsText,
   FakeRunner,
+  flush,
   hideYdocWarnings,
+  INSERT,
+  propose,
+  results,
+  setup,
   sharedNotebook
 } from './agentfakes';
 
@@ -16,59 +19,6 @@ const PNG_OUTPUT = {
   metadata: {}
 };
 
-/** A controller on the sample notebook with the switch on, and agent turn `t1` asked. */
-function setup(mode: ApprovalMode = 'ask', cap = 20) {
-  const notebook = sharedNotebook();
-  const runner = new FakeRunner(notebook);
-  const sent: AgentRequest[] = [];
-  const marked = new Set<string>();
-  const controller = new AgentController({
-    send: request => {
-      sent.push(request);
-      return true;
-    }
-  });
-  controller.bind({
-    key: notebook,
-    notebook,
-    runner,
-    mark: (ids, on) =>
-      ids.forEach(id => (on ? marked.add(id) : marked.delete(id)))
-  });
-  controller.setSettings({ enabled: true, mode, cap });
-  const asked = controller.ask({
-    type: 'ask',
-    id: 't1',
-    session: 'default',
-    prompt: 'Plot it'
-  });
-  const steps = () => controller.viewOf('t1') as HTMLElement;
-  return { notebook, runner, sent, marked, controller, asked, steps };
-}
-
-function propose(
-  step: number,
-  tool: string,
-  args: Record<string, unknown>,
-  needsApproval = false,
-  id = 't1'
-) {
-  return {
-    type: 'agent_propose',
-    id,
-    step,
-    tool,
-    args,
-    preview: {},
-    needs_approval: needsApproval
-  };
-}
-
-const INSERT = { index: 1, source: 'df.plot()', cell_type: 'code' };
-
-/** Let pending promises run (a card waits: `settled()` would wait for it). */
-const flush = () => new Promise(resolve => setTimeout(resolve, 0));
-
 const card = (root: HTMLElement) =>
   root.querySelector('.jp-KimiAgentCard:not(.jp-mod-decided)') as HTMLElement;
 const click = (root: HTMLElement, kind: string) =>
@@ -76,12 +26,9 @@ const click = (root: HTMLElement, kind: string) =>
     root.querySelector(`.jp-KimiAgentCard-${kind}`) as HTMLButtonElement
   ).click();
 
-const results = (sent: AgentRequest[]) =>
-  sent.filter((r): r is IAgentResultRequest => r.type === 'agent_result');
-
 describe('AgentController: asking', () => {
   it('sends agent_ask with the mode when the switch is on', () => {
-    const { asked } = setup('ask_run_delete');
+    const { asked } = setup({ mode: 'ask_run_delete' });
     expect(asked).toEqual({
       type: 'agent_ask',
       id: 't1',
@@ -93,7 +40,7 @@ describe('AgentController: asking', () => {
   });
 
   it('sends the step cap set for the notebook', () => {
-    const { asked } = setup('ask', 3);
+    const { asked } = setup({ mode: 'ask', cap: 3 });
     expect(asked).toMatchObject({ type: 'agent_ask', mode: 'ask', cap: 3 });
   });
 
@@ -116,7 +63,7 @@ describe('AgentController: asking', () => {
   });
 
   it('keeps the settings per notebook, Auto never carried to another', () => {
-    const { controller } = setup('auto');
+    const { controller } = setup({ mode: 'auto' });
     const other = sharedNotebook();
     controller.bind({
       key: other,
@@ -230,7 +177,7 @@ describe('AgentController: approvals', () => {
   });
 
   it('asks when the kernel asks, whatever the mode', async () => {
-    const { controller, sent, steps } = setup('auto');
+    const { controller, sent, steps } = setup({ mode: 'auto' });
     controller.receive(propose(1, 'insert_cell', INSERT, true));
     await flush();
     expect(card(steps())).not.toBeNull();
@@ -253,7 +200,7 @@ describe('AgentController: approvals', () => {
 
 describe('AgentController: without a card', () => {
   it('reads without asking, in every mode', async () => {
-    const { controller, sent, steps } = setup('ask');
+    const { controller, sent, steps } = setup({ mode: 'ask' });
     controller.receive(propose(1, 'list_cells', {}));
     controller.receive(propose(2, 'read_cell', { cell_id: 'broken' }));
     await controller.settled();
@@ -270,7 +217,7 @@ describe('AgentController: without a card', () => {
   });
 
   it('applies changes at once in auto mode', async () => {
-    const { controller, sent, steps, notebook } = setup('auto');
+    const { controller, sent, steps, notebook } = setup({ mode: 'auto' });
     controller.receive(propose(1, 'insert_cell', INSERT));
     await controller.settled();
     expect(card(steps())).toBeNull();
@@ -281,7 +228,7 @@ describe('AgentController: without a card', () => {
   });
 
   it('asks only before runs and deletes in ask_run_delete', async () => {
-    const { controller, sent, steps } = setup('ask_run_delete');
+    const { controller, sent, steps } = setup({ mode: 'ask_run_delete' });
     controller.receive(propose(1, 'insert_cell', INSERT));
     await controller.settled();
     expect(results(sent)).toHaveLength(1);
@@ -314,7 +261,9 @@ describe('AgentController: stop, end and undo', () => {
   });
 
   it('unmarks the cells at the end and Undo restores the notebook byte for byte', async () => {
-    const { controller, steps, notebook, runner, marked } = setup('auto');
+    const { controller, steps, notebook, runner, marked } = setup({
+      mode: 'auto'
+    });
     const before = cellsText(notebook);
     runner.next = { outputs: [PNG_OUTPUT] };
     controller.receive(propose(1, 'insert_cell', INSERT));

@@ -5,7 +5,10 @@
 import { YCodeCell, YNotebook } from '@jupyter/ydoc';
 import type * as nbformat from '@jupyterlab/nbformat';
 
+import { AgentController, AgentRequest } from '../agent/controller';
 import type { ICellRunner } from '../agent/executor';
+import type { ApprovalMode } from '../agent/steps';
+import type { IAgentResultRequest } from '../chatprotocol';
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -153,3 +156,97 @@ export function hideYdocWarnings(): void {
   });
   afterEach(() => jest.restoreAllMocks());
 }
+
+type Listener = () => void;
+
+/** What `setup` starts from. */
+export interface ISetupOptions {
+  notebook?: YNotebook;
+  mode?: ApprovalMode;
+  cap?: number;
+}
+
+/**
+ * A controller on `notebook` (the sample one) with the switch on, and agent turn `t1`
+ * asked: what it sends is collected, the cells it marks are kept, and the notebook's
+ * interrupts and restarts are fired by hand (`fire(hooks.interrupt)`).
+ */
+export function setup({
+  notebook = sharedNotebook(),
+  mode = 'ask',
+  cap = 20
+}: ISetupOptions = {}) {
+  const runner = new FakeRunner(notebook);
+  const sent: AgentRequest[] = [];
+  const marked = new Set<string>();
+  const hooks = { interrupt: new Set<Listener>(), lost: new Set<Listener>() };
+  const controller = new AgentController({
+    send: request => {
+      sent.push(request);
+      return true;
+    }
+  });
+  const subscribe = (set: Set<Listener>) => (listener: Listener) => {
+    set.add(listener);
+    return () => set.delete(listener);
+  };
+  controller.bind({
+    key: notebook,
+    notebook,
+    runner,
+    mark: (ids, on) =>
+      ids.forEach(id => (on ? marked.add(id) : marked.delete(id))),
+    onInterrupt: subscribe(hooks.interrupt),
+    onKernelLost: subscribe(hooks.lost)
+  });
+  controller.setSettings({ enabled: true, mode, cap });
+  const asked = controller.ask({
+    type: 'ask',
+    id: 't1',
+    session: 'default',
+    prompt: 'Plot it'
+  });
+  const fire = (set: Set<Listener>) => [...set].forEach(listener => listener());
+  const steps = () => controller.viewOf('t1') as HTMLElement;
+  const history = () => controller.settings.record as HTMLElement;
+  return {
+    notebook,
+    runner,
+    sent,
+    marked,
+    hooks,
+    controller,
+    asked,
+    fire,
+    steps,
+    history
+  };
+}
+
+/** The kernel's `agent_propose` of step `step` of turn `id`. */
+export function propose(
+  step: number,
+  tool: string,
+  args: Record<string, unknown>,
+  needsApproval = false,
+  id = 't1'
+) {
+  return {
+    type: 'agent_propose',
+    id,
+    step,
+    tool,
+    args,
+    preview: {},
+    needs_approval: needsApproval
+  };
+}
+
+export const INSERT = { index: 1, source: 'df.plot()', cell_type: 'code' };
+
+/** Let pending promises run (a card waits: `settled()` would wait for it). */
+export const flush = () => new Promise(resolve => setTimeout(resolve, 0));
+
+/** The `agent_result`s among `sent`. */
+export const results = (sent: AgentRequest[]) =>
+  sent.filter((r): r is IAgentResultRequest => r.type === 'agent_result');

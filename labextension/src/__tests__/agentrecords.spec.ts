@@ -1,4 +1,4 @@
-import { AgentController, AgentRequest } from '../agent/controller';
+import { AgentController } from '../agent/controller';
 import { AgentSwitch, IAgentSettings, parseCap } from '../agent/panelview';
 import {
   MAX_RECORDS,
@@ -8,68 +8,20 @@ import {
   RECORDS_FIELD,
   writeRecord
 } from '../agent/records';
-import type { ApprovalMode } from '../agent/steps';
-import type { IAgentResultRequest } from '../chatprotocol';
 import {
   cellsText,
   FakeRunner,
+  flush,
   hideYdocWarnings,
+  INSERT,
+  propose,
+  results,
+  setup,
   sharedNotebook
 } from './agentfakes';
 
 hideYdocWarnings();
 
-type Listener = () => void;
-
-/** A controller on a notebook whose interrupts and restarts the test fires by hand. */
-function setup(
-  notebook = sharedNotebook(),
-  cap = 20,
-  mode: ApprovalMode = 'auto'
-) {
-  const runner = new FakeRunner(notebook);
-  const sent: AgentRequest[] = [];
-  const hooks = { interrupt: new Set<Listener>(), lost: new Set<Listener>() };
-  const controller = new AgentController({
-    send: request => {
-      sent.push(request);
-      return true;
-    }
-  });
-  const subscribe = (set: Set<Listener>) => (listener: Listener) => {
-    set.add(listener);
-    return () => set.delete(listener);
-  };
-  controller.bind({
-    key: notebook,
-    notebook,
-    runner,
-    onInterrupt: subscribe(hooks.interrupt),
-    onKernelLost: subscribe(hooks.lost)
-  });
-  controller.setSettings({ enabled: true, mode, cap });
-  controller.ask({ type: 'ask', id: 't1', session: 's', prompt: 'Plot it' });
-  const fire = (set: Set<Listener>) => [...set].forEach(listener => listener());
-  const history = () => controller.settings.record as HTMLElement;
-  return { notebook, runner, sent, hooks, controller, fire, history };
-}
-
-function propose(step: number, tool: string, args: object, ask = false) {
-  return {
-    type: 'agent_propose',
-    id: 't1',
-    step,
-    tool,
-    args,
-    preview: {},
-    needs_approval: ask
-  };
-}
-
-const flush = () => new Promise(resolve => setTimeout(resolve, 0));
-const results = (sent: AgentRequest[]) =>
-  sent.filter((r): r is IAgentResultRequest => r.type === 'agent_result');
-const INSERT = { index: 1, source: 'df.plot()', cell_type: 'code' };
 const INTERRUPTED = {
   output_type: 'error' as const,
   ename: 'KeyboardInterrupt',
@@ -79,7 +31,7 @@ const INTERRUPTED = {
 
 describe('AgentController: the kernel interrupted', () => {
   it('a run that ends in KeyboardInterrupt stops the turn', async () => {
-    const { controller, runner, sent, notebook } = setup();
+    const { controller, runner, sent, notebook } = setup({ mode: 'auto' });
     runner.next = { outputs: [INTERRUPTED] };
     controller.receive(propose(1, 'run_cell', { cell_id: 'load' }));
     await controller.settled();
@@ -98,7 +50,7 @@ describe('AgentController: the kernel interrupted', () => {
   });
 
   it('an interrupt while a card waits closes it and sends Stop', async () => {
-    const { controller, sent, hooks, fire, notebook } = setup();
+    const { controller, sent, hooks, fire, notebook } = setup({ mode: 'auto' });
     const before = cellsText(notebook);
     controller.receive(propose(1, 'insert_cell', INSERT, true));
     await flush();
@@ -116,7 +68,7 @@ describe('AgentController: the kernel interrupted', () => {
   });
 
   it('an interrupt after the turn ended does nothing', async () => {
-    const { controller, sent, hooks, fire } = setup();
+    const { controller, sent, hooks, fire } = setup({ mode: 'auto' });
     controller.sync(null);
     fire(hooks.interrupt);
     expect(sent).toEqual([]);
@@ -126,7 +78,9 @@ describe('AgentController: the kernel interrupted', () => {
 
 describe('AgentController: a kernel restart mid-turn', () => {
   it('keeps the turn, its steps and a working Undo in the record', async () => {
-    const { controller, notebook, hooks, fire, history } = setup();
+    const { controller, notebook, hooks, fire, history } = setup({
+      mode: 'auto'
+    });
     const before = cellsText(notebook);
     controller.receive(propose(1, 'insert_cell', INSERT));
     await controller.settled();
@@ -161,7 +115,7 @@ describe('AgentController: a kernel restart mid-turn', () => {
 
 describe('the notebook record of agent turns', () => {
   it('keeps each ended turn with its answer, and shows it after a reopen', async () => {
-    const { controller, notebook, sent } = setup();
+    const { controller, notebook, sent } = setup({ mode: 'auto' });
     controller.receive(propose(1, 'insert_cell', INSERT));
     await controller.settled();
     controller.receive({
@@ -289,7 +243,7 @@ describe('the step cap in the switch', () => {
   });
 
   it('shows the cap on the cards', async () => {
-    const { controller } = setup(sharedNotebook(), 7);
+    const { controller } = setup({ mode: 'auto', cap: 7 });
     controller.receive(propose(1, 'insert_cell', INSERT, true));
     await flush();
     const card = (controller.viewOf('t1') as HTMLElement).querySelector(
